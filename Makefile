@@ -1,0 +1,42 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both work on a fresh machine with
+# Python 3.11+ and nothing else (SQLite, in-memory channel layer).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8000
+
+.PHONY: demo test lint typecheck schema schema-check install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the helpdesk with seeded demo data and GraphiQL at http://127.0.0.1:$(DEMO_PORT)/support/graphql/
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
+
+## Install everything into $(VENV) and run the whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy escalated
+
+## Write schema/escalated.graphql from the code.
+schema: $(STAMP)
+	$(BIN)/python manage.py export_escalated_schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/db.sqlite3

@@ -1,0 +1,199 @@
+"""Who someone is to the helpdesk, and what they may see.
+
+This is the one place row-level access is decided. The GraphQL types scope their querysets with
+:func:`visible_tickets` and :func:`visible_replies`; the services check actions with
+:func:`require_ticket_action`. Everything else asks these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
+
+from escalated.conf import escalated_settings
+from escalated.errors import NotAllowed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from escalated.models import Reply, Ticket
+
+
+class Role(StrEnum):
+    ANONYMOUS = "anonymous"
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    ADMIN = "admin"
+    # Not a person: an escalation rule, a management command. Acts with an admin's reach.
+    SYSTEM = "system"
+
+
+STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN, Role.SYSTEM})
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A non-human actor, named on the activity timeline (e.g. ``"rule:Urgent VIP"``)."""
+
+    label: str
+    pk: None = None
+    id: None = None
+    is_authenticated: bool = True
+
+
+User: TypeAlias = "AbstractBaseUser | AnonymousUser"
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor"
+
+_ROLE_CACHE = "_escalated_role"
+_DEPARTMENTS_CACHE = "_escalated_department_ids"
+
+
+def default_role(user: Any) -> Role:
+    """Admin: superuser, or staff with ``escalated.admin``. Agent: a department member or holder
+    of ``escalated.agent``. Anyone else signed in: customer."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
+        return Role.ANONYMOUS
+    if user.is_superuser or (user.is_staff and user.has_perm("escalated.admin")):
+        return Role.ADMIN
+    if agent_department_ids(user) or user.has_perm("escalated.agent"):
+        return Role.AGENT
+    return Role.CUSTOMER
+
+
+def _resolver() -> Callable[[Any], Role | str]:
+    configured = escalated_settings.ROLE_RESOLVER
+    if configured is None:
+        return default_role
+    return configured if callable(configured) else import_string(configured)
+
+
+def role_of(actor: Any) -> Role:
+    """The actor's role, computed once per user object (one request) and then remembered."""
+    if isinstance(actor, SystemActor):
+        return Role.SYSTEM
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return Role.ANONYMOUS
+    cached = getattr(actor, _ROLE_CACHE, None)
+    if cached is None:
+        cached = Role(_resolver()(actor))
+        setattr(actor, _ROLE_CACHE, cached)
+    return cached
+
+
+def forget(actor: Any) -> None:
+    """Drop what :func:`role_of` remembered, after a change to the user's memberships."""
+    for attribute in (_ROLE_CACHE, _DEPARTMENTS_CACHE):
+        if hasattr(actor, attribute):
+            delattr(actor, attribute)
+
+
+def is_staff(actor: Any) -> bool:
+    return role_of(actor) in STAFF_ROLES
+
+
+def agent_department_ids(user: Any) -> frozenset[int]:
+    """Ids of the departments the user works in, remembered on the user object."""
+    cached = getattr(user, _DEPARTMENTS_CACHE, None)
+    if cached is None:
+        from escalated.models import Department
+
+        cached = frozenset(
+            Department.objects.filter(agents=user, is_active=True).values_list("id", flat=True)
+        )
+        setattr(user, _DEPARTMENTS_CACHE, cached)
+    return cached
+
+
+def visible_tickets(actor: Any, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """The tickets ``actor`` may see: all for admins, their departments' (plus tickets in no
+    department, plus their own assignments) for agents, their own for customers."""
+    from escalated.models import Ticket
+
+    qs = Ticket.objects.all() if queryset is None else queryset
+    role = role_of(actor)
+    if role in (Role.ADMIN, Role.SYSTEM):
+        return qs
+    if role is Role.AGENT:
+        if escalated_settings.AGENT_SCOPE == "all":
+            return qs
+        return qs.filter(
+            Q(department__isnull=True)
+            | Q(department_id__in=agent_department_ids(actor))
+            | Q(assignee_id=actor.pk)
+        )
+    if role is Role.CUSTOMER:
+        return qs.filter(requester_id=actor.pk)
+    return qs.none()
+
+
+def can_see_ticket(actor: Any, ticket: Ticket) -> bool:
+    """The in-memory twin of :func:`visible_tickets`, for one loaded ticket."""
+    role = role_of(actor)
+    if role in (Role.ADMIN, Role.SYSTEM):
+        return True
+    if role is Role.AGENT:
+        return (
+            escalated_settings.AGENT_SCOPE == "all"
+            or ticket.department_id is None
+            or ticket.department_id in agent_department_ids(actor)
+            or ticket.assignee_id == actor.pk
+        )
+    if role is Role.CUSTOMER:
+        return ticket.requester_id == actor.pk
+    return False
+
+
+def visible_replies(actor: Any, queryset: QuerySet[Reply]) -> QuerySet[Reply]:
+    """Replies on visible tickets; internal notes only for staff."""
+    from escalated.models import Ticket
+
+    if not is_staff(actor):
+        queryset = queryset.filter(is_internal_note=False)
+    if role_of(actor) in (Role.ADMIN, Role.SYSTEM):
+        return queryset
+    return queryset.filter(ticket__in=visible_tickets(actor, Ticket.objects.all()))
+
+
+class TicketAction(StrEnum):
+    VIEW = "view"
+    REPLY = "reply"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    WORK = "work"  # everything an agent does: notes, status, assignment, tags, departments…
+
+
+def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> None:
+    """Raise :class:`NotAllowed` unless ``actor`` may take ``action`` on ``ticket``.
+
+    Callers resolve the ticket through :func:`visible_tickets` first, so an invisible ticket is
+    "not found" rather than "not allowed" and its existence does not leak.
+    """
+    if not can_see_ticket(actor, ticket):
+        raise NotAllowed("You cannot see this ticket.")
+    if is_staff(actor):
+        return
+    if action in (TicketAction.VIEW, TicketAction.REPLY, TicketAction.REOPEN):
+        return
+    if action is TicketAction.CLOSE and escalated_settings.ALLOW_CUSTOMER_CLOSE:
+        return
+    raise NotAllowed("Only agents can do this.")
+
+
+def require_staff(actor: Any) -> None:
+    if not is_staff(actor):
+        raise NotAllowed("Only agents can do this.")
+
+
+def require_admin(actor: Any) -> None:
+    if role_of(actor) not in (Role.ADMIN, Role.SYSTEM):
+        raise NotAllowed("Only helpdesk admins can do this.")
+
+
+def require_signed_in(actor: Any) -> None:
+    if role_of(actor) is Role.ANONYMOUS:
+        raise NotAllowed("Sign in first.")

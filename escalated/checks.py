@@ -1,0 +1,19 @@
+"""System checks: a bad ESCALATED setting stops start-up with a message naming the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+
+from escalated.conf import setting_problems
+
+
+@register()
+def check_escalated_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    user = getattr(settings, "ESCALATED", {})
+    return [
+        Error(problem, hint="See the settings table in Escalated's README.", id="escalated.E001")
+        for problem in setting_problems(user)
+    ]

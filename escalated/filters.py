@@ -1,0 +1,103 @@
+"""The queue filters: one definition, used by the GraphQL ``tickets`` query and by any door that
+filters from query parameters (the same snake_case keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+
+from escalated.access import is_staff
+from escalated.models import (
+    PRIORITY_RANK,
+    STATUS_RANK,
+    Priority,
+    Reply,
+    Status,
+    Ticket,
+    TicketFollower,
+    TicketType,
+)
+
+
+class TicketFilter(django_filters.FilterSet):
+    """Filters for a ticket queue. Pass ``request`` so viewer-relative filters know the viewer."""
+
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    ticket_type = django_filters.MultipleChoiceFilter(choices=TicketType.choices)
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    department = django_filters.NumberFilter(field_name="department_id")
+    tag = django_filters.NumberFilter(method="filter_tag")
+    requester = django_filters.NumberFilter(field_name="requester_id")
+    search = django_filters.CharFilter(method="filter_search")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    following = django_filters.BooleanFilter(method="filter_following")
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+
+    @property
+    def viewer(self) -> Any:
+        return getattr(self.request, "user", None)
+
+    def filter_tag(self, queryset: QuerySet[Ticket], name: str, value: int) -> QuerySet[Ticket]:
+        tagged = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"), tag_id=value)
+        return queryset.filter(Exists(tagged))
+
+    def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        """Match the reference, subject, description and replies the viewer may read: a
+        customer's search never looks inside internal notes."""
+        value = value.strip()
+        if not value:
+            return queryset
+        replies = Reply.objects.filter(ticket_id=OuterRef("pk"), body__icontains=value)
+        if not is_staff(self.viewer):
+            replies = replies.filter(is_internal_note=False)
+        return queryset.filter(
+            Q(reference__iexact=value)
+            | Q(subject__icontains=value)
+            | Q(description__icontains=value)
+            | Exists(replies)
+        )
+
+    def filter_following(
+        self, queryset: QuerySet[Ticket], name: str, value: bool | None
+    ) -> QuerySet[Ticket]:
+        viewer = self.viewer
+        if value is None or viewer is None or not viewer.is_authenticated:
+            return queryset
+        follows = TicketFollower.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer.pk)
+        return queryset.filter(Exists(follows)) if value else queryset.exclude(Exists(follows))
+
+
+def _rank(field: str, ranks: dict[str, int]) -> Case:
+    return Case(
+        *(When(**{field: key}, then=Value(rank)) for key, rank in ranks.items()),
+        default=Value(len(ranks)),
+        output_field=IntegerField(),
+    )
+
+
+# Sort keys the queue offers; priority and status sort by severity and workflow, not by name.
+TICKET_ORDERINGS: dict[str, Any] = {
+    "created": "created_at",
+    "updated": "updated_at",
+    "priority": _rank("priority", PRIORITY_RANK),
+    "status": _rank("status", STATUS_RANK),
+}
+
+
+def order_tickets(queryset: QuerySet[Ticket], key: str, descending: bool) -> QuerySet[Ticket]:
+    """Order by one of :data:`TICKET_ORDERINGS`, newest first among equals, ids as tie-break."""
+    expression = TICKET_ORDERINGS[key]
+    if isinstance(expression, str):
+        primary = f"-{expression}" if descending else expression
+        return queryset.order_by(primary, "-id" if descending else "id")
+    annotated = queryset.annotate(_sort_rank=expression)
+    primary = "-_sort_rank" if descending else "_sort_rank"
+    return annotated.order_by(primary, "-created_at", "-id")

@@ -1,0 +1,83 @@
+"""How refusals reach a GraphQL client.
+
+A :class:`~escalated.errors.DomainError` becomes ``UserError`` entries in the mutation's payload
+(the operation changed nothing). A :class:`~escalated.errors.NotAllowed` becomes a top-level
+GraphQL error with ``extensions.code`` FORBIDDEN, or UNAUTHENTICATED for nobody signed in.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.utils.str_converters import to_camel_case
+
+from escalated.access import Role, role_of
+from escalated.errors import DomainError, NotAllowed, Problem
+from escalated.graphql.context import api_token, viewer
+from escalated.graphql.enums import UserErrorCode
+from escalated.models import TokenScope
+
+
+@strawberry.type(description="A problem with the input; the operation changed nothing.")
+class UserError:
+    field: str | None = strawberry.field(
+        description="The input field at fault (camelCase), or null for the input as a whole."
+    )
+    message: str
+    code: UserErrorCode  # type: ignore[valid-type]
+
+
+def user_error(problem: Problem) -> UserError:
+    field = to_camel_case(problem.field) if problem.field else None
+    return UserError(field=field, message=problem.message, code=problem.code)
+
+
+def user_errors(problems: list[Problem]) -> list[UserError]:
+    return [user_error(p) for p in problems]
+
+
+def refusal(actor: Any, message: str) -> GraphQLError:
+    code = "UNAUTHENTICATED" if role_of(actor) is Role.ANONYMOUS else "FORBIDDEN"
+    return GraphQLError(message, extensions={"code": code})
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def mutation_payload(resolver: F) -> F:
+    """Wrap a mutation resolver: refuse read-only tokens, turn DomainError into payload errors
+    and NotAllowed into a top-level error.
+
+    The payload class is the resolver's return annotation; it must accept ``errors=``.
+    """
+    signature = inspect.signature(resolver)
+
+    @functools.wraps(resolver)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        info = kwargs["info"]
+        actor = viewer(info)
+        token = api_token(info)
+        if token is not None and TokenScope.WRITE not in token.scopes:
+            raise refusal(actor, "This API token is read-only.")
+        try:
+            return resolver(*args, **kwargs)
+        except DomainError as error:
+            payload = _payload_class(resolver, signature)
+            return payload(errors=user_errors(error.problems))
+        except NotAllowed as error:
+            raise refusal(actor, str(error)) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _payload_class(resolver: Callable[..., Any], signature: inspect.Signature) -> Any:
+    annotation = signature.return_annotation
+    if isinstance(annotation, str):
+        annotation = resolver.__globals__[annotation]
+    return annotation
+

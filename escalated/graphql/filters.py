@@ -1,0 +1,94 @@
+"""The ``tickets`` query's filter and order inputs, mapped onto :class:`escalated.filters.TicketFilter`.
+
+Every input field here is a filter of the FilterSet under the same (camelCased) name; a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from django.http import HttpRequest
+from django.db.models import QuerySet
+from graphql import GraphQLError
+from strawberry import relay
+
+from escalated.filters import TicketFilter, order_tickets
+from escalated.graphql.enums import Direction, TicketKind, TicketPriority, TicketStatus
+from escalated.models import Ticket
+
+
+@strawberry.input(name="TicketFilter", description="Narrow a ticket queue; all parts must match.")
+class TicketFilterInput:
+    status: list[TicketStatus] | None = None  # type: ignore[valid-type]
+    priority: list[TicketPriority] | None = None  # type: ignore[valid-type]
+    ticket_type: list[TicketKind] | None = None  # type: ignore[valid-type]
+    assignee: relay.GlobalID | None = None
+    unassigned: bool | None = None
+    department: relay.GlobalID | None = None
+    tag: relay.GlobalID | None = None
+    requester: relay.GlobalID | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Words in the reference, subject, description or replies."
+    )
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    following: bool | None = strawberry.field(
+        default=None, description="Only tickets the viewer follows (or, with false, does not)."
+    )
+
+    # The node type each id filter expects.
+    ID_TYPES = {"assignee": "User", "department": "Department", "tag": "Tag", "requester": "User"}
+
+    def to_data(self) -> dict[str, Any]:
+        """The FilterSet's data: snake_case keys, plain values."""
+        data: dict[str, Any] = {}
+        for name in TicketFilter.base_filters:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, relay.GlobalID):
+                if value.type_name != self.ID_TYPES[name]:
+                    raise GraphQLError(f"filter.{name} must be a {self.ID_TYPES[name]} id.")
+                value = value.node_id
+            elif isinstance(value, list):
+                value = [v.value if isinstance(v, Enum) else v for v in value]
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            data[name] = value
+        return data
+
+
+@strawberry.enum(description="What a ticket list can be sorted by.")
+class TicketOrderField(Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    PRIORITY = "priority"
+    STATUS = "status"
+
+
+@strawberry.input(description="Sort order of a ticket list (default: newest first).")
+class TicketOrder:
+    field: TicketOrderField = TicketOrderField.CREATED
+    direction: Direction = Direction.DESC
+
+
+def filter_tickets(
+    queryset: QuerySet[Ticket],
+    request: HttpRequest,
+    filter: TicketFilterInput | None,
+    order: TicketOrder | None,
+) -> QuerySet[Ticket]:
+    filterset = TicketFilter(
+        filter.to_data() if filter else {}, queryset=queryset, request=request
+    )
+    if not filterset.is_valid():
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
+        raise GraphQLError(f"Invalid filter: {problems}")
+    order = order or TicketOrder()
+    return order_tickets(
+        filterset.qs, order.field.value, descending=order.direction is Direction.DESC
+    )

@@ -1,0 +1,1 @@
+"""Mutations, grouped by what they change."""

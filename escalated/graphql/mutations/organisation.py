@@ -1,0 +1,268 @@
+"""Mutations that manage departments, tags and canned responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import Info, relay
+
+from escalated.access import require_admin, require_staff
+from escalated.graphql.context import viewer
+from escalated.graphql.errors import UserError, mutation_payload
+from escalated.graphql.ids import load, load_many
+from escalated.graphql.types import CannedResponseNode, DepartmentNode, TagNode, UserNode
+from escalated.services import organisation as service
+from escalated.services.common import UNSET
+
+Errors = strawberry.field(default_factory=list)
+
+
+def _given(value: Any) -> Any:
+    return UNSET if value is strawberry.UNSET or value is None else value
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+@strawberry.input
+class DepartmentCreateInput:
+    name: str
+    slug: str = strawberry.field(default="", description="Made from the name when blank.")
+    description: str = ""
+    is_active: bool = True
+    agent_ids: list[relay.GlobalID] | None = None
+
+
+@strawberry.input
+class DepartmentUpdateInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    slug: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    is_active: bool | None = strawberry.UNSET
+    agent_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=strawberry.UNSET, description="The department's whole list of agents."
+    )
+
+
+@strawberry.input
+class DepartmentDeleteInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class DepartmentCreatePayload:
+    department: DepartmentNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.type
+class DepartmentUpdatePayload(DepartmentCreatePayload):
+    pass
+
+
+@strawberry.type
+class DepartmentDeletePayload:
+    deleted_id: relay.GlobalID | None = None
+    errors: list[UserError] = Errors
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class TagCreateInput:
+    name: str
+    color: str = "#6B7280"
+    slug: str = ""
+
+
+@strawberry.input
+class TagUpdateInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    color: str | None = strawberry.UNSET
+    slug: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class TagDeleteInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class TagCreatePayload:
+    tag: TagNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.type
+class TagUpdatePayload(TagCreatePayload):
+    pass
+
+
+@strawberry.type
+class TagDeletePayload:
+    deleted_id: relay.GlobalID | None = None
+    errors: list[UserError] = Errors
+
+
+# --- canned responses -------------------------------------------------------------------------
+
+
+@strawberry.input
+class CannedResponseCreateInput:
+    title: str
+    body: str
+    category: str = ""
+    is_shared: bool = strawberry.field(
+        default=True, description="Shared with every agent (admins only), or personal."
+    )
+
+
+@strawberry.input
+class CannedResponseUpdateInput:
+    id: relay.GlobalID
+    title: str | None = strawberry.UNSET
+    body: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+    is_shared: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CannedResponseDeleteInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class CannedResponseCreatePayload:
+    canned_response: CannedResponseNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.type
+class CannedResponseUpdatePayload(CannedResponseCreatePayload):
+    pass
+
+
+@strawberry.type
+class CannedResponseDeletePayload:
+    deleted_id: relay.GlobalID | None = None
+    errors: list[UserError] = Errors
+
+
+def _agents(info: Info, gids: list[relay.GlobalID] | None) -> Any:
+    if gids is strawberry.UNSET or gids is None:
+        return UNSET
+    return load_many(info, gids, UserNode, field="agent_ids")
+
+
+@strawberry.type
+class OrganisationMutations:
+    @strawberry.mutation(description="Create a department (admins).")
+    @mutation_payload
+    def department_create(self, info: Info, input: DepartmentCreateInput) -> DepartmentCreatePayload:
+        require_admin(viewer(info))
+        department = service.department_create(
+            actor=viewer(info),
+            name=input.name,
+            slug=input.slug,
+            description=input.description,
+            is_active=input.is_active,
+            agents=load_many(info, input.agent_ids or [], UserNode, field="agent_ids"),
+        )
+        return DepartmentCreatePayload(department=department)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Edit a department (admins).")
+    @mutation_payload
+    def department_update(self, info: Info, input: DepartmentUpdateInput) -> DepartmentUpdatePayload:
+        require_admin(viewer(info))
+        department = service.department_update(
+            actor=viewer(info),
+            department=load(info, input.id, DepartmentNode, field="id"),
+            name=_given(input.name),
+            slug=_given(input.slug),
+            description=_given(input.description),
+            is_active=_given(input.is_active),
+            agents=_agents(info, input.agent_ids),
+        )
+        return DepartmentUpdatePayload(department=department)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Delete a department; its tickets move to no department.")
+    @mutation_payload
+    def department_delete(self, info: Info, input: DepartmentDeleteInput) -> DepartmentDeletePayload:
+        require_admin(viewer(info))
+        service.department_delete(
+            actor=viewer(info), department=load(info, input.id, DepartmentNode, field="id")
+        )
+        return DepartmentDeletePayload(deleted_id=input.id)
+
+    @strawberry.mutation(description="Create a tag (admins).")
+    @mutation_payload
+    def tag_create(self, info: Info, input: TagCreateInput) -> TagCreatePayload:
+        tag = service.tag_create(
+            actor=viewer(info), name=input.name, color=input.color, slug=input.slug
+        )
+        return TagCreatePayload(tag=tag)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Edit a tag (admins).")
+    @mutation_payload
+    def tag_update(self, info: Info, input: TagUpdateInput) -> TagUpdatePayload:
+        require_admin(viewer(info))
+        tag = service.tag_update(
+            actor=viewer(info),
+            tag=load(info, input.id, TagNode, field="id"),
+            name=_given(input.name),
+            color=_given(input.color),
+            slug=_given(input.slug),
+        )
+        return TagUpdatePayload(tag=tag)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Delete a tag; it comes off every ticket.")
+    @mutation_payload
+    def tag_delete(self, info: Info, input: TagDeleteInput) -> TagDeletePayload:
+        require_admin(viewer(info))
+        service.tag_delete(actor=viewer(info), tag=load(info, input.id, TagNode, field="id"))
+        return TagDeletePayload(deleted_id=input.id)
+
+    @strawberry.mutation(description="Save a canned response: shared (admins) or personal.")
+    @mutation_payload
+    def canned_response_create(
+        self, info: Info, input: CannedResponseCreateInput
+    ) -> CannedResponseCreatePayload:
+        response = service.canned_response_create(
+            actor=viewer(info),
+            title=input.title,
+            body=input.body,
+            category=input.category,
+            is_shared=input.is_shared,
+        )
+        return CannedResponseCreatePayload(canned_response=response)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Edit a canned response.")
+    @mutation_payload
+    def canned_response_update(
+        self, info: Info, input: CannedResponseUpdateInput
+    ) -> CannedResponseUpdatePayload:
+        require_staff(viewer(info))
+        response = service.canned_response_update(
+            actor=viewer(info),
+            response=load(info, input.id, CannedResponseNode, field="id"),
+            title=_given(input.title),
+            body=_given(input.body),
+            category=_given(input.category),
+            is_shared=_given(input.is_shared),
+        )
+        return CannedResponseUpdatePayload(canned_response=response)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Delete a canned response.")
+    @mutation_payload
+    def canned_response_delete(
+        self, info: Info, input: CannedResponseDeleteInput
+    ) -> CannedResponseDeletePayload:
+        require_staff(viewer(info))
+        service.canned_response_delete(
+            actor=viewer(info), response=load(info, input.id, CannedResponseNode, field="id")
+        )
+        return CannedResponseDeletePayload(deleted_id=input.id)

@@ -1,0 +1,500 @@
+"""Ticket mutations. Each loads what its input names through the viewer's scope, calls one service,
+and answers with a payload."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import Info, relay
+
+from escalated.access import is_staff, require_staff
+from escalated.errors import DomainError, NotAllowed
+from escalated.graphql.context import api_token, viewer
+from escalated.graphql.enums import TicketChannel, TicketKind, TicketPriority, TicketStatus
+from escalated.graphql.errors import UserError, mutation_payload, user_errors
+from escalated.graphql.ids import load, load_many, load_optional
+from escalated.graphql.types import DepartmentNode, ReplyNode, TagNode, TicketNode, UserNode
+from escalated.models import Channel, Status
+from escalated.services import tickets as service
+from escalated.services.common import UNSET
+
+Errors = strawberry.field(default_factory=list)
+
+
+def _ticket(info: Info, gid: relay.GlobalID) -> TicketNode:
+    return load(info, gid, TicketNode, field="ticket_id")
+
+
+# --- inputs and payloads ----------------------------------------------------------------------
+
+
+@strawberry.input
+class TicketCreateInput:
+    subject: str
+    description: str = ""
+    priority: TicketPriority | None = None
+    ticket_type: TicketKind | None = None
+    channel: TicketChannel | None = strawberry.field(
+        default=None, description="Defaults to API for token clients, WEB otherwise."
+    )
+    department_id: relay.GlobalID | None = None
+    requester_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Staff only: open the ticket for this person."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(default=None, description="Staff only.")
+    tag_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description="Staff only.")
+
+
+@strawberry.type
+class TicketCreatePayload:
+    ticket: TicketNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.input
+class TicketUpdateInput:
+    id: relay.GlobalID
+    subject: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    ticket_type: TicketKind | None = strawberry.UNSET
+
+
+@strawberry.type
+class TicketUpdatePayload:
+    ticket: TicketNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.input
+class TicketReplyInput:
+    ticket_id: relay.GlobalID
+    body: str = strawberry.field(description="HTML; unsafe markup is removed.")
+
+
+@strawberry.type
+class TicketReplyPayload:
+    reply: ReplyNode | None = None
+    ticket: TicketNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.input
+class TicketNoteAddInput:
+    ticket_id: relay.GlobalID
+    body: str
+
+
+@strawberry.type
+class TicketNoteAddPayload:
+    reply: ReplyNode | None = None
+    ticket: TicketNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.input
+class TicketNotePinInput:
+    reply_id: relay.GlobalID
+    pinned: bool = True
+
+
+@strawberry.type
+class TicketNotePinPayload:
+    reply: ReplyNode | None = None
+    errors: list[UserError] = Errors
+
+
+@strawberry.input
+class TicketAssignInput:
+    ticket_id: relay.GlobalID
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The agent to assign; null unassigns."
+    )
+
+
+@strawberry.input
+class TicketStatusChangeInput:
+    ticket_id: relay.GlobalID
+    status: TicketStatus
+    reason: str = strawberry.field(default="", description="Recorded with an escalation.")
+
+
+@strawberry.input
+class TicketIdInput:
+    ticket_id: relay.GlobalID
+
+
+@strawberry.input
+class TicketPriorityChangeInput:
+    ticket_id: relay.GlobalID
+    priority: TicketPriority
+
+
+@strawberry.input
+class TicketDepartmentChangeInput:
+    ticket_id: relay.GlobalID
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="null moves the ticket out of every department."
+    )
+
+
+@strawberry.input
+class TicketTagsInput:
+    ticket_id: relay.GlobalID
+    tag_ids: list[relay.GlobalID]
+
+
+@strawberry.type
+class TicketPayload:
+    """The shape every single-ticket change answers with."""
+
+    ticket: TicketNode | None = None
+    errors: list[UserError] = Errors
+
+
+# The contract names one input and one payload per mutation; many share a shape.
+
+
+@strawberry.type
+class TicketAssignPayload(TicketPayload):
+    pass
+
+
+@strawberry.type
+class TicketStatusChangePayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketResolveInput(TicketIdInput):
+    pass
+
+
+@strawberry.type
+class TicketResolvePayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketCloseInput(TicketIdInput):
+    pass
+
+
+@strawberry.type
+class TicketClosePayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketReopenInput(TicketIdInput):
+    pass
+
+
+@strawberry.type
+class TicketReopenPayload(TicketPayload):
+    pass
+
+
+@strawberry.type
+class TicketPriorityChangePayload(TicketPayload):
+    pass
+
+
+@strawberry.type
+class TicketDepartmentChangePayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketTagsAddInput(TicketTagsInput):
+    pass
+
+
+@strawberry.type
+class TicketTagsAddPayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketTagsRemoveInput(TicketTagsInput):
+    pass
+
+
+@strawberry.type
+class TicketTagsRemovePayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketFollowInput(TicketIdInput):
+    pass
+
+
+@strawberry.type
+class TicketFollowPayload(TicketPayload):
+    pass
+
+
+@strawberry.input
+class TicketUnfollowInput(TicketIdInput):
+    pass
+
+
+@strawberry.type
+class TicketUnfollowPayload(TicketPayload):
+    pass
+
+
+@strawberry.input(description="Changes to apply to each ticket; omitted parts are left alone.")
+class TicketsBulkUpdateInput:
+    ticket_ids: list[relay.GlobalID]
+    status: TicketStatus | None = strawberry.UNSET
+    priority: TicketPriority | None = strawberry.UNSET
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="An agent to assign; null unassigns."
+    )
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="A department; null moves out of every department."
+    )
+    add_tag_ids: list[relay.GlobalID] | None = None
+    remove_tag_ids: list[relay.GlobalID] | None = None
+    close: bool = strawberry.field(default=False, description="Close each ticket.")
+
+
+@strawberry.type(description="What happened to one ticket of a bulk update.")
+class TicketBulkResult:
+    ticket_id: relay.GlobalID
+    ticket: TicketNode | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class TicketsBulkUpdatePayload:
+    results: list[TicketBulkResult] = strawberry.field(default_factory=list)
+    errors: list[UserError] = Errors
+
+
+# --- the mutations ----------------------------------------------------------------------------
+
+
+def _given(value: object) -> object:
+    """Strawberry's UNSET (field omitted) as the services' UNSET."""
+    return UNSET if value is strawberry.UNSET else value
+
+
+@strawberry.type
+class TicketMutations:
+    @strawberry.mutation(description="Open a ticket.")
+    @mutation_payload
+    def ticket_create(self, info: Info, input: TicketCreateInput) -> TicketCreatePayload:
+        actor = viewer(info)
+        staff = is_staff(actor)
+        channel = input.channel or (Channel.API if api_token(info) else Channel.WEB)
+        ticket = service.ticket_create(
+            actor=actor,
+            subject=input.subject,
+            description=input.description,
+            priority=input.priority,
+            ticket_type=input.ticket_type,
+            channel=channel,
+            department=load_optional(info, input.department_id, DepartmentNode,
+                                     field="department_id"),
+            requester=load_optional(info, input.requester_id, UserNode, field="requester_id")
+            if staff else _own(actor, input.requester_id),
+            assignee=load_optional(info, input.assignee_id, UserNode, field="assignee_id")
+            if staff else _refuse_if_given(input.assignee_id),
+            tags=load_many(info, input.tag_ids or [], TagNode, field="tag_ids")
+            if staff else _refuse_if_given(input.tag_ids) or [],
+        )
+        return TicketCreatePayload(ticket=ticket)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Edit a ticket's subject, description or type (staff).")
+    @mutation_payload
+    def ticket_update(self, info: Info, input: TicketUpdateInput) -> TicketUpdatePayload:
+        ticket = service.ticket_update(
+            ticket=load(info, input.id, TicketNode, field="id"),
+            actor=viewer(info),
+            subject=_given(input.subject),  # type: ignore[arg-type]
+            description=_given(input.description),  # type: ignore[arg-type]
+            ticket_type=_given(input.ticket_type),  # type: ignore[arg-type]
+        )
+        return TicketUpdatePayload(ticket=ticket)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Post a public reply.")
+    @mutation_payload
+    def ticket_reply(self, info: Info, input: TicketReplyInput) -> TicketReplyPayload:
+        reply = service.ticket_reply(
+            ticket=_ticket(info, input.ticket_id), author=viewer(info), body=input.body
+        )
+        return TicketReplyPayload(reply=reply, ticket=reply.ticket)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Add an internal note, seen by staff only.")
+    @mutation_payload
+    def ticket_note_add(self, info: Info, input: TicketNoteAddInput) -> TicketNoteAddPayload:
+        reply = service.ticket_note_add(
+            ticket=_ticket(info, input.ticket_id), author=viewer(info), body=input.body
+        )
+        return TicketNoteAddPayload(reply=reply, ticket=reply.ticket)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Pin an internal note to the top of its ticket, or unpin it.")
+    @mutation_payload
+    def ticket_note_pin(self, info: Info, input: TicketNotePinInput) -> TicketNotePinPayload:
+        reply = service.ticket_note_pin(
+            reply=load(info, input.reply_id, ReplyNode, field="reply_id"),
+            actor=viewer(info),
+            pinned=input.pinned,
+        )
+        return TicketNotePinPayload(reply=reply)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Assign the ticket to an agent; a null assigneeId unassigns.")
+    @mutation_payload
+    def ticket_assign(self, info: Info, input: TicketAssignInput) -> TicketAssignPayload:
+        ticket = service.ticket_assign(
+            ticket=_ticket(info, input.ticket_id),
+            actor=viewer(info),
+            assignee=load_optional(info, input.assignee_id, UserNode, field="assignee_id"),
+        )
+        return TicketAssignPayload(ticket=ticket)
+
+    @strawberry.mutation(description="Move the ticket to another status.")
+    @mutation_payload
+    def ticket_status_change(
+        self, info: Info, input: TicketStatusChangeInput
+    ) -> TicketStatusChangePayload:
+        ticket = service.ticket_status_change(
+            ticket=_ticket(info, input.ticket_id),
+            actor=viewer(info),
+            status=input.status,
+            reason=input.reason,
+        )
+        return TicketStatusChangePayload(ticket=ticket)
+
+    @strawberry.mutation(description="Mark the ticket resolved.")
+    @mutation_payload
+    def ticket_resolve(self, info: Info, input: TicketResolveInput) -> TicketResolvePayload:
+        ticket = service.ticket_resolve(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
+        return TicketResolvePayload(ticket=ticket)
+
+    @strawberry.mutation(description="Close the ticket (customers too, when allowed).")
+    @mutation_payload
+    def ticket_close(self, info: Info, input: TicketCloseInput) -> TicketClosePayload:
+        ticket = service.ticket_close(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
+        return TicketClosePayload(ticket=ticket)
+
+    @strawberry.mutation(description="Reopen a resolved or closed ticket.")
+    @mutation_payload
+    def ticket_reopen(self, info: Info, input: TicketReopenInput) -> TicketReopenPayload:
+        ticket = service.ticket_reopen(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
+        return TicketReopenPayload(ticket=ticket)
+
+    @strawberry.mutation(description="Change the ticket's priority.")
+    @mutation_payload
+    def ticket_priority_change(
+        self, info: Info, input: TicketPriorityChangeInput
+    ) -> TicketPriorityChangePayload:
+        ticket = service.ticket_priority_change(
+            ticket=_ticket(info, input.ticket_id), actor=viewer(info), priority=input.priority
+        )
+        return TicketPriorityChangePayload(ticket=ticket)
+
+    @strawberry.mutation(description="Move the ticket to another department's queue.")
+    @mutation_payload
+    def ticket_department_change(
+        self, info: Info, input: TicketDepartmentChangeInput
+    ) -> TicketDepartmentChangePayload:
+        ticket = service.ticket_department_change(
+            ticket=_ticket(info, input.ticket_id),
+            actor=viewer(info),
+            department=load_optional(info, input.department_id, DepartmentNode,
+                                     field="department_id"),
+        )
+        return TicketDepartmentChangePayload(ticket=ticket)
+
+    @strawberry.mutation(description="Add tags to the ticket.")
+    @mutation_payload
+    def ticket_tags_add(self, info: Info, input: TicketTagsAddInput) -> TicketTagsAddPayload:
+        ticket = service.ticket_tags_add(
+            ticket=_ticket(info, input.ticket_id),
+            actor=viewer(info),
+            tags=load_many(info, input.tag_ids, TagNode, field="tag_ids"),
+        )
+        return TicketTagsAddPayload(ticket=ticket)
+
+    @strawberry.mutation(description="Remove tags from the ticket.")
+    @mutation_payload
+    def ticket_tags_remove(
+        self, info: Info, input: TicketTagsRemoveInput
+    ) -> TicketTagsRemovePayload:
+        ticket = service.ticket_tags_remove(
+            ticket=_ticket(info, input.ticket_id),
+            actor=viewer(info),
+            tags=load_many(info, input.tag_ids, TagNode, field="tag_ids"),
+        )
+        return TicketTagsRemovePayload(ticket=ticket)
+
+    @strawberry.mutation(description="Follow the ticket (staff).")
+    @mutation_payload
+    def ticket_follow(self, info: Info, input: TicketFollowInput) -> TicketFollowPayload:
+        ticket = service.ticket_follow(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
+        return TicketFollowPayload(ticket=ticket)
+
+    @strawberry.mutation(description="Stop following the ticket.")
+    @mutation_payload
+    def ticket_unfollow(self, info: Info, input: TicketUnfollowInput) -> TicketUnfollowPayload:
+        ticket = service.ticket_unfollow(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
+        return TicketUnfollowPayload(ticket=ticket)
+
+    @strawberry.mutation(
+        description="Apply the same changes to many tickets; each succeeds or fails on its own."
+    )
+    @mutation_payload
+    def tickets_bulk_update(
+        self, info: Info, input: TicketsBulkUpdateInput
+    ) -> TicketsBulkUpdatePayload:
+        actor = viewer(info)
+        require_staff(actor)
+        status = Status.CLOSED if input.close else _given(input.status)
+        changes = service.BulkChanges(
+            status=status,  # type: ignore[arg-type]
+            priority=_given(input.priority),  # type: ignore[arg-type]
+            assignee=_load_unset(info, input.assignee_id, UserNode, "assignee_id"),
+            department=_load_unset(info, input.department_id, DepartmentNode, "department_id"),
+            add_tags=tuple(load_many(info, input.add_tag_ids or [], TagNode, field="add_tag_ids")),
+            remove_tags=tuple(
+                load_many(info, input.remove_tag_ids or [], TagNode, field="remove_tag_ids")
+            ),
+        )
+        results: list[TicketBulkResult] = []
+        found = []
+        for gid in input.ticket_ids:
+            try:
+                found.append((gid, load(info, gid, TicketNode, field="ticket_ids")))
+            except DomainError as error:
+                results.append(TicketBulkResult(ticket_id=gid, ticket=None,
+                                                errors=user_errors(error.problems)))
+        outcomes = service.tickets_bulk_update(
+            tickets=[ticket for _gid, ticket in found], actor=actor, changes=changes
+        )
+        for (gid, _ticket), outcome in zip(found, outcomes, strict=True):
+            results.append(TicketBulkResult(
+                ticket_id=gid,
+                ticket=outcome.ticket if outcome.ok else None,  # type: ignore[arg-type]
+                errors=user_errors(outcome.problems),
+            ))
+        return TicketsBulkUpdatePayload(results=results)
+
+
+def _own(actor: object, requester_id: relay.GlobalID | None) -> object:
+    """A customer can only open a ticket for themselves."""
+    if requester_id is not None and str(requester_id.node_id) != str(getattr(actor, "pk", "")):
+        raise NotAllowed("Only agents can open tickets for others.")
+    return None
+
+
+def _refuse_if_given(value: object) -> None:
+    if value:
+        raise NotAllowed("Only agents can assign or tag tickets.")
+
+
+def _load_unset(info: Info, gid: relay.GlobalID | None, node: type, field: str) -> object:
+    if gid is strawberry.UNSET:
+        return UNSET
+    return load_optional(info, gid, node, field=field)

@@ -1,0 +1,110 @@
+"""The read side of the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from graphql import GraphQLError
+from strawberry import Info, relay
+from strawberry_django.relay import DjangoListConnection
+
+from escalated import models
+from escalated.access import (
+    require_signed_in,
+    require_staff,
+    role_of,
+    visible_tickets,
+)
+from escalated.errors import NotAllowed
+from escalated.graphql.context import viewer
+from escalated.graphql.errors import refusal
+from escalated.graphql.filters import TicketFilterInput, TicketOrder, filter_tickets
+from escalated.graphql.types import (
+    ApiTokenNode,
+    CannedResponseNode,
+    DepartmentNode,
+    TagNode,
+    TicketNode,
+    Viewer,
+)
+
+
+def guard(info: Info, check: Callable[[Any], None]) -> None:
+    """Run an access check; a refusal becomes a top-level GraphQL error."""
+    try:
+        check(viewer(info))
+    except NotAllowed as error:
+        raise refusal(viewer(info), str(error)) from error
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = strawberry_django.node(
+        description="Any object by its global id; null when it does not exist or is not yours."
+    )
+
+    @strawberry.field(description="Who is asking, and their role.")
+    def viewer(self, info: Info) -> Viewer:
+        me = viewer(info)
+        return Viewer(user=me if me.is_authenticated else None, role=role_of(me))
+
+    @strawberry_django.field(description="One ticket, by global id or by reference (ESC-00042).")
+    def ticket(
+        self,
+        info: Info,
+        id: relay.GlobalID | None = None,
+        reference: str | None = None,
+    ) -> TicketNode | None:
+        if (id is None) == (reference is None):
+            raise GraphQLError("Give exactly one of id or reference.")
+        tickets = visible_tickets(viewer(info))
+        if id is not None:
+            if id.type_name != "Ticket":
+                return None
+            return tickets.filter(pk=id.node_id).first()  # type: ignore[return-value]
+        return tickets.filter(reference__iexact=(reference or "").strip()).first()  # type: ignore[return-value]
+
+    @strawberry_django.connection(
+        DjangoListConnection[TicketNode],
+        description="The tickets the viewer may see, filtered and sorted.",
+    )
+    def tickets(
+        self,
+        info: Info,
+        filter: TicketFilterInput | None = None,
+        order: TicketOrder | None = None,
+    ) -> QuerySet[models.Ticket]:
+        return filter_tickets(visible_tickets(viewer(info)), info.context.request, filter, order)
+
+    @strawberry_django.connection(
+        DjangoListConnection[DepartmentNode],
+        description="Departments: active ones for customers, all for staff.",
+    )
+    def departments(self, info: Info) -> QuerySet[models.Department]:
+        guard(info, require_signed_in)
+        return models.Department.objects.all()
+
+    @strawberry_django.connection(DjangoListConnection[TagNode], description="Tags (staff only).")
+    def tags(self, info: Info) -> QuerySet[models.Tag]:
+        guard(info, require_staff)
+        return models.Tag.objects.all()
+
+    @strawberry_django.connection(
+        DjangoListConnection[CannedResponseNode],
+        description="Shared canned responses and the viewer's own (staff only).",
+    )
+    def canned_responses(self, info: Info) -> QuerySet[models.CannedResponse]:
+        guard(info, require_staff)
+        return models.CannedResponse.objects.all()
+
+    @strawberry_django.connection(
+        DjangoListConnection[ApiTokenNode],
+        description="The viewer's API tokens; every token, for admins.",
+    )
+    def api_tokens(self, info: Info) -> QuerySet[models.ApiToken]:
+        guard(info, require_signed_in)
+        return models.ApiToken.objects.all()

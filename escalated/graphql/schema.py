@@ -1,0 +1,59 @@
+"""The strawberry.Schema, with the production guards the settings ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from django.conf import settings
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from escalated.conf import escalated_settings
+from escalated.graphql.mutations.organisation import OrganisationMutations
+from escalated.graphql.mutations.tickets import TicketMutations
+from escalated.graphql.mutations.tokens import TokenMutations
+from escalated.graphql.queries import Query
+
+Mutation = merge_types("Mutation", (TicketMutations, OrganisationMutations, TokenMutations))
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected exceptions; keep errors raised on purpose (refusals, bad arguments)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def build_schema() -> strawberry.Schema:
+    limits = escalated_settings
+    # Factories, not instances: strawberry builds fresh extensions for every request.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        DjangoOptimizerExtension,
+        lambda: QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
+    ]
+    mask = escalated_settings.MASK_ERRORS
+    if mask if mask is not None else not settings.DEBUG:
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+    if not escalated_settings.INTROSPECTION:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(relay_max_results=escalated_settings.MAX_PAGE_SIZE),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,203 @@
+"""The ticket aggregate: tickets, their replies and notes, followers, and the reference counter."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from escalated.conf import table_name
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    WAITING_ON_AGENT = "waiting_on_agent", _("Waiting on agent")
+    ESCALATED = "escalated", _("Escalated")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+    CRITICAL = "critical", _("Critical")
+
+
+# Severity order, used wherever tickets sort by priority.
+PRIORITY_RANK = {p.value: rank for rank, p in enumerate(Priority)}
+STATUS_RANK = {s.value: rank for rank, s in enumerate(Status)}
+# Statuses in which a ticket still needs work.
+OPEN_STATUSES = frozenset(Status) - {Status.RESOLVED, Status.CLOSED}
+
+
+class TicketType(models.TextChoices):
+    QUESTION = "question", _("Question")
+    PROBLEM = "problem", _("Problem")
+    INCIDENT = "incident", _("Incident")
+    TASK = "task", _("Task")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+
+
+class Ticket(models.Model):
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.OPEN
+    )
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority.choices, default=Priority.MEDIUM
+    )
+    ticket_type = models.CharField(
+        _("type"), max_length=16, choices=TicketType.choices, default=TicketType.QUESTION
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalated_requested_tickets",
+        verbose_name=_("requester"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="escalated_assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    department = models.ForeignKey(
+        "escalated.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("department"),
+    )
+    tags = models.ManyToManyField(
+        "escalated.Tag",
+        related_name="tickets",
+        blank=True,
+        db_table=table_name("ticket_tags"),
+        verbose_name=_("tags"),
+    )
+    followers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="escalated.TicketFollower",
+        related_name="escalated_followed_tickets",
+        blank=True,
+        verbose_name=_("followers"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(
+        _("last customer message"), null=True, blank=True
+    )
+
+    class Meta:
+        db_table = table_name("tickets")
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["status", "priority"], name="esc_ticket_status_prio"),
+            models.Index(fields=["assignee", "status"], name="esc_ticket_assignee_status"),
+            models.Index(fields=["department", "status"], name="esc_ticket_dept_status"),
+            models.Index(fields=["requester", "status"], name="esc_ticket_requester_status"),
+        ]
+        permissions = [
+            ("admin", _("Can administer the helpdesk")),
+            ("agent", _("Can work tickets as an agent")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Reply(models.Model):
+    """A message on a ticket: a public reply, or an internal note only staff can see."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="replies", verbose_name=_("ticket")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("body"))
+    is_internal_note = models.BooleanField(_("internal note"), default=False)
+    is_pinned = models.BooleanField(_("pinned"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = table_name("replies")
+        ordering = ["created_at", "id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="esc_reply_ticket_created"),
+        ]
+
+    def __str__(self) -> str:
+        kind = "note" if self.is_internal_note else "reply"
+        return f"{kind} #{self.pk} on ticket #{self.ticket_id}"
+
+
+class TicketFollower(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = table_name("ticket_followers")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="esc_follower_unique"),
+        ]
+        verbose_name = _("ticket follower")
+        verbose_name_plural = _("ticket followers")
+
+    def __str__(self) -> str:
+        return f"user #{self.user_id} follows ticket #{self.ticket_id}"
+
+
+class Counter(models.Model):
+    """A named, gap-free sequence. Incremented under a row lock inside the caller's transaction."""
+
+    name = models.CharField(primary_key=True, max_length=40)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = table_name("counters")
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

@@ -1,0 +1,46 @@
+"""Small pieces every service module uses."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Final, Literal, TypeVar
+
+from escalated.errors import ErrorCode, Problem
+from escalated.models import Department, Ticket
+
+
+class _Unset(Enum):
+    """Marks an argument the caller did not give, as distinct from an explicit None."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset.UNSET
+Unset = Literal[_Unset.UNSET]
+
+T = TypeVar("T")
+
+
+def lock_ticket(ticket: Ticket) -> Ticket:
+    """Re-read ``ticket`` under a row lock (a no-op lock on SQLite, which serialises writers)."""
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def choice(value: Any, choices: type[Any], *, field: str) -> list[Problem]:
+    """A problem when ``value`` is not one of a TextChoices' values."""
+    if value in choices.values:
+        return []
+    allowed = ", ".join(choices.values)
+    return [Problem(f"Unknown {field.replace('_', ' ')} {value!r}; use one of {allowed}.",
+                    ErrorCode.INVALID, field)]
+
+
+def active_department(department: Department | None, *, field: str) -> list[Problem]:
+    if department is not None and not department.is_active:
+        return [Problem(f"The department {department.name!r} is not active.",
+                        ErrorCode.INACTIVE, field)]
+    return []
+

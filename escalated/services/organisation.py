@@ -1,0 +1,225 @@
+"""Managing departments, tags and canned responses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from escalated.access import Role, forget, require_admin, require_staff, role_of
+from escalated.errors import ErrorCode, NotAllowed, Problem, collect
+from escalated.models import CannedResponse, Department, Tag
+from escalated.services.common import UNSET, Unset
+from escalated.services.text import MAX_BODY, optional_text, required_text
+
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _slug_problems(model: type[Department] | type[Tag], slug: str, pk: int | None) -> list[Problem]:
+    if not slug:
+        return [Problem("Give a name with at least one letter or digit.", ErrorCode.INVALID, "slug")]
+    if model.objects.filter(slug=slug).exclude(pk=pk).exists():
+        return [Problem(f"The slug {slug!r} is already used.", ErrorCode.DUPLICATE, "slug")]
+    return []
+
+
+def _changed(obj: Any, values: dict[str, Any]) -> list[str]:
+    """Set the given (not UNSET) values on ``obj``; return the names that changed."""
+    names = []
+    for name, value in values.items():
+        if value is not UNSET and getattr(obj, name) != value:
+            setattr(obj, name, value)
+            names.append(name)
+    return names
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+def department_create(
+    *,
+    actor: Any,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    is_active: bool = True,
+    agents: Iterable[Any] = (),
+) -> Department:
+    require_admin(actor)
+    department = Department(
+        name=(name or "").strip(),
+        slug=slugify(slug or name or ""),
+        description=description or "",
+        is_active=is_active,
+    )
+    return _department_save(department, agents=list(agents), problems=[
+        *required_text(name, field="name", max_length=120),
+        *optional_text(description, field="description", max_length=MAX_BODY),
+    ])
+
+
+def department_update(
+    *,
+    actor: Any,
+    department: Department,
+    name: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+    agents: Iterable[Any] | Unset = UNSET,
+) -> Department:
+    require_admin(actor)
+    problems: list[Problem] = []
+    if name is not UNSET:
+        problems += required_text(name, field="name", max_length=120)
+        name = name.strip()
+    if description is not UNSET:
+        problems += optional_text(description, field="description", max_length=MAX_BODY)
+    if slug is not UNSET:
+        slug = slugify(slug or (name if name is not UNSET else department.name))
+    _changed(department, {"name": name, "slug": slug, "description": description,
+                          "is_active": is_active})
+    return _department_save(
+        department, agents=None if agents is UNSET else list(agents), problems=problems
+    )
+
+
+def _department_save(
+    department: Department, *, agents: list[Any] | None, problems: list[Problem]
+) -> Department:
+    problems += _slug_problems(Department, department.slug, department.pk)
+    collect(problems)
+    with transaction.atomic():
+        department.save()
+        if agents is not None:
+            department.agents.set(agents)
+            for user in agents:
+                forget(user)
+    return department
+
+
+def department_delete(*, actor: Any, department: Department) -> None:
+    """Delete a department; its tickets stay, in no department."""
+    require_admin(actor)
+    department.delete()
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+def _colour_problems(color: str | Unset) -> list[Problem]:
+    if color is UNSET or _HEX_COLOUR.fullmatch(color):
+        return []
+    return [Problem("Colour must be a hex colour such as #4F46E5.", ErrorCode.INVALID, "color")]
+
+
+def tag_create(*, actor: Any, name: str, color: str = "#6B7280", slug: str = "") -> Tag:
+    require_admin(actor)
+    tag = Tag(name=(name or "").strip(), slug=slugify(slug or name or ""), color=color)
+    collect([
+        *required_text(name, field="name", max_length=60),
+        *_colour_problems(color),
+        *_slug_problems(Tag, tag.slug, None),
+    ])
+    tag.save()
+    return tag
+
+
+def tag_update(
+    *,
+    actor: Any,
+    tag: Tag,
+    name: str | Unset = UNSET,
+    color: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+) -> Tag:
+    require_admin(actor)
+    problems = _colour_problems(color)
+    if name is not UNSET:
+        problems += required_text(name, field="name", max_length=60)
+        name = name.strip()
+    if slug is not UNSET:
+        slug = slugify(slug or (name if name is not UNSET else tag.name))
+    changed = _changed(tag, {"name": name, "color": color, "slug": slug})
+    problems += _slug_problems(Tag, tag.slug, tag.pk)
+    collect(problems)
+    if changed:
+        tag.save(update_fields=changed)
+    return tag
+
+
+def tag_delete(*, actor: Any, tag: Tag) -> None:
+    require_admin(actor)
+    tag.delete()
+
+
+# --- canned responses -------------------------------------------------------------------------
+
+
+def _require_may_manage(actor: Any, response: CannedResponse) -> None:
+    """Shared responses are the admins'; a personal one belongs to its owner."""
+    if response.is_shared:
+        require_admin(actor)
+    elif role_of(actor) not in (Role.ADMIN, Role.SYSTEM) and response.owner_id != actor.pk:
+        raise NotAllowed("This canned response belongs to another agent.")
+
+
+def canned_response_create(
+    *, actor: Any, title: str, body: str, category: str = "", is_shared: bool = True
+) -> CannedResponse:
+    require_staff(actor)
+    response = CannedResponse(
+        title=(title or "").strip(),
+        body=body or "",
+        category=(category or "").strip(),
+        is_shared=is_shared,
+        owner=None if is_shared else actor,
+    )
+    _require_may_manage(actor, response)
+    collect([
+        *required_text(title, field="title", max_length=200),
+        *required_text(body, field="body", max_length=MAX_BODY),
+        *optional_text(category, field="category", max_length=100),
+    ])
+    response.save()
+    return response
+
+
+def canned_response_update(
+    *,
+    actor: Any,
+    response: CannedResponse,
+    title: str | Unset = UNSET,
+    body: str | Unset = UNSET,
+    category: str | Unset = UNSET,
+    is_shared: bool | Unset = UNSET,
+) -> CannedResponse:
+    require_staff(actor)
+    _require_may_manage(actor, response)
+    problems: list[Problem] = []
+    if title is not UNSET:
+        problems += required_text(title, field="title", max_length=200)
+    if body is not UNSET:
+        problems += required_text(body, field="body", max_length=MAX_BODY)
+    if category is not UNSET:
+        problems += optional_text(category, field="category", max_length=100)
+    collect(problems)
+    changed = _changed(response, {"title": title, "body": body, "category": category,
+                                  "is_shared": is_shared})
+    if "is_shared" in changed:
+        # Sharing hands the response to the admins; unsharing makes it the actor's own.
+        _require_may_manage(actor, response)
+        response.owner = None if response.is_shared else actor
+        changed.append("owner")
+    if changed:
+        response.save(update_fields=[*changed, "updated_at"])
+    return response
+
+
+def canned_response_delete(*, actor: Any, response: CannedResponse) -> None:
+    require_staff(actor)
+    _require_may_manage(actor, response)
+    response.delete()

@@ -1,0 +1,461 @@
+"""Everything that changes a ticket: creating, replying, moving it through its life, routing it.
+
+Each function is one action. It checks the rules, takes the ticket's row lock, changes the
+ticket in one transaction, and records one event (see :mod:`escalated.events`). A call that
+would change nothing returns without recording anything, so retries are harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from escalated import events
+from escalated.access import (
+    Role,
+    TicketAction,
+    can_see_ticket,
+    is_staff,
+    require_signed_in,
+    require_staff,
+    require_ticket_action,
+    role_of,
+)
+from escalated.conf import escalated_settings
+from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collect
+from escalated.models import (
+    Channel,
+    Department,
+    Priority,
+    Reply,
+    Status,
+    Tag,
+    Ticket,
+    TicketFollower,
+    TicketType,
+)
+from escalated.services.common import (
+    UNSET,
+    Unset,
+    active_department,
+    choice,
+    lock_ticket,
+)
+from escalated.services.references import next_ticket_reference
+from escalated.services.statuses import apply_status, can_move, require_move
+from escalated.services.text import (
+    MAX_BODY,
+    MAX_SUBJECT,
+    clean_html,
+    optional_text,
+    required_text,
+)
+
+
+def _assignee_problems(ticket: Ticket, assignee: Any) -> list[Problem]:
+    """An assignee must be an agent or admin who can see the ticket."""
+    if role_of(assignee) not in (Role.AGENT, Role.ADMIN) or not can_see_ticket(assignee, ticket):
+        return [
+            Problem(
+                "That person cannot be assigned this ticket: they are not an agent of its "
+                "department.",
+                ErrorCode.INVALID_ASSIGNEE,
+                "assignee_id",
+            )
+        ]
+    return []
+
+
+def ticket_create(
+    *,
+    actor: Any,
+    subject: str,
+    description: str = "",
+    priority: str | None = None,
+    ticket_type: str | None = None,
+    channel: str = Channel.WEB,
+    department: Department | None = None,
+    requester: Any = None,
+    assignee: Any = None,
+    tags: Iterable[Tag] = (),
+) -> Ticket:
+    """Open a ticket. Customers open their own; agents may open one for a requester, assign it
+    and tag it."""
+    require_signed_in(actor)
+    tags = list(tags)
+    staff = is_staff(actor)
+    if not staff and (
+        (requester is not None and requester.pk != actor.pk) or assignee is not None or tags
+    ):
+        raise NotAllowed("Only agents can open tickets for others, assign or tag them.")
+    if requester is None and events.person(actor) is not None:
+        requester = actor
+    priority = priority or escalated_settings.DEFAULT_PRIORITY
+    ticket_type = ticket_type or TicketType.QUESTION
+    ticket = Ticket(
+        subject=(subject or "").strip(),
+        description=description or "",
+        priority=priority,
+        ticket_type=ticket_type,
+        channel=channel,
+        department=department,
+        requester=requester,
+        assignee=assignee,
+    )
+    problems = [
+        *required_text(subject, field="subject", max_length=MAX_SUBJECT),
+        *optional_text(description, field="description", max_length=MAX_BODY),
+        *choice(priority, Priority, field="priority"),
+        *choice(ticket_type, TicketType, field="ticket_type"),
+        *choice(channel, Channel, field="channel"),
+        *active_department(department, field="department_id"),
+    ]
+    if assignee is not None:
+        problems += _assignee_problems(ticket, assignee)
+    collect(problems)
+
+    with transaction.atomic():
+        ticket.reference = next_ticket_reference()
+        if requester is not None and not (staff and requester.pk != actor.pk):
+            ticket.last_customer_message_at = timezone.now()
+        ticket.save()
+        if tags:
+            ticket.tags.add(*tags)
+        events.record(events.TicketCreated(ticket=ticket, actor=actor))
+    return ticket
+
+
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    subject: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    ticket_type: str | Unset = UNSET,
+) -> Ticket:
+    """Edit a ticket's subject, description or type (agents only)."""
+    problems: list[Problem] = []
+    if subject is not UNSET:
+        problems += required_text(subject, field="subject", max_length=MAX_SUBJECT)
+        subject = subject.strip()
+    if description is not UNSET:
+        problems += optional_text(description, field="description", max_length=MAX_BODY)
+    if ticket_type is not UNSET:
+        problems += choice(ticket_type, TicketType, field="ticket_type")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        collect(problems)
+        wanted = {"subject": subject, "description": description, "ticket_type": ticket_type}
+        changes = {
+            name: (getattr(ticket, name), value)
+            for name, value in wanted.items()
+            if value is not UNSET and getattr(ticket, name) != value
+        }
+        if not changes:
+            return ticket
+        for name, (_old, new) in changes.items():
+            setattr(ticket, name, new)
+        ticket.save(update_fields=[*changes, "updated_at"])
+        events.record(events.TicketUpdated(ticket=ticket, actor=actor, changes=changes))
+    return ticket
+
+
+def _add_reply(ticket: Ticket, author: Any, body: str, *, internal: bool) -> Reply:
+    collect(required_text(body, field="body", max_length=MAX_BODY))
+    cleaned = clean_html(body)
+    if not cleaned:
+        raise DomainError(
+            "The message is empty once unsafe markup is removed.",
+            code=ErrorCode.REQUIRED,
+            field="body",
+        )
+    return Reply.objects.create(
+        ticket=ticket, author=events.person(author), body=cleaned, is_internal_note=internal
+    )
+
+
+def ticket_reply(*, ticket: Ticket, author: Any, body: str) -> Reply:
+    """Post a public reply and move the ticket along.
+
+    An agent's reply answers the customer: it sets ``first_response_at`` the first time and
+    waits on the customer. A customer's reply to a ticket waiting on them hands it back to the
+    agents, and a reply to a resolved ticket reopens it.
+    """
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(author, ticket, TicketAction.REPLY)
+        if ticket.status == Status.CLOSED:
+            raise DomainError(
+                "This ticket is closed; reopen it to reply.",
+                code=ErrorCode.TICKET_CLOSED,
+                field="ticket_id",
+            )
+        reply = _add_reply(ticket, author, body, internal=False)
+        from_agent = is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
+        changed: list[str] = []
+        if from_agent:
+            target: str | None = Status.WAITING_ON_CUSTOMER
+            if ticket.first_response_at is None:
+                ticket.first_response_at = reply.created_at
+                changed.append("first_response_at")
+        else:
+            ticket.last_customer_message_at = reply.created_at
+            changed.append("last_customer_message_at")
+            target = {
+                Status.WAITING_ON_CUSTOMER: Status.WAITING_ON_AGENT,
+                Status.RESOLVED: Status.REOPENED,
+            }.get(Status(ticket.status))
+        old_status = ticket.status
+        status_change = None
+        if target is not None and target != old_status and can_move(old_status, target):
+            changed += apply_status(ticket, target, reply.created_at)
+            status_change = (old_status, str(target))
+        ticket.save(update_fields=[*changed, "updated_at"])
+        events.record(
+            events.ReplyAdded(ticket=ticket, actor=author, reply=reply, status_change=status_change)
+        )
+    return reply
+
+
+def ticket_note_add(*, ticket: Ticket, author: Any, body: str) -> Reply:
+    """Add an internal note: seen by staff only, never by the customer."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(author, ticket, TicketAction.WORK)
+        reply = _add_reply(ticket, author, body, internal=True)
+        ticket.save(update_fields=["updated_at"])
+        events.record(events.ReplyAdded(ticket=ticket, actor=author, reply=reply))
+    return reply
+
+
+def ticket_note_pin(*, reply: Reply, actor: Any, pinned: bool = True) -> Reply:
+    """Pin an internal note to the top of the ticket, or unpin it."""
+    with transaction.atomic():
+        ticket = lock_ticket(reply.ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        reply = Reply.objects.select_for_update().get(pk=reply.pk)
+        if not reply.is_internal_note:
+            raise DomainError(
+                "Only internal notes can be pinned.", code=ErrorCode.INVALID, field="reply_id"
+            )
+        if reply.is_pinned == pinned:
+            return reply
+        reply.is_pinned = pinned
+        reply.save(update_fields=["is_pinned", "updated_at"])
+        events.record(events.NotePinned(ticket=ticket, actor=actor, reply=reply, pinned=pinned))
+    return reply
+
+
+def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any) -> Ticket:
+    """Give the ticket to an agent, or take it from whoever has it (``assignee=None``)."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        if assignee is not None:
+            collect(_assignee_problems(ticket, assignee))
+        if ticket.assignee_id == (assignee.pk if assignee is not None else None):
+            return ticket
+        previous = ticket.assignee
+        ticket.assignee = assignee
+        ticket.save(update_fields=["assignee", "updated_at"])
+        events.record(
+            events.TicketAssigned(ticket=ticket, actor=actor, previous=previous, agent=assignee)
+        )
+    return ticket
+
+
+def ticket_status_change(*, ticket: Ticket, actor: Any, status: str, reason: str = "") -> Ticket:
+    """Move the ticket to ``status`` if the transition table allows it."""
+    collect(choice(status, Status, field="status"))
+    action = {Status.CLOSED: TicketAction.CLOSE, Status.REOPENED: TicketAction.REOPEN}.get(
+        Status(status), TicketAction.WORK
+    )
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, action)
+        old = ticket.status
+        if old == status:
+            return ticket
+        require_move(old, status)
+        changed = apply_status(ticket, status, timezone.now())
+        ticket.save(update_fields=[*changed, "updated_at"])
+        events.record(
+            events.TicketStatusChanged(
+                ticket=ticket, actor=actor, old=old, new=status, reason=reason
+            )
+        )
+    return ticket
+
+
+def ticket_resolve(*, ticket: Ticket, actor: Any) -> Ticket:
+    return ticket_status_change(ticket=ticket, actor=actor, status=Status.RESOLVED)
+
+
+def ticket_close(*, ticket: Ticket, actor: Any) -> Ticket:
+    return ticket_status_change(ticket=ticket, actor=actor, status=Status.CLOSED)
+
+
+def ticket_reopen(*, ticket: Ticket, actor: Any) -> Ticket:
+    return ticket_status_change(ticket=ticket, actor=actor, status=Status.REOPENED)
+
+
+def ticket_escalate(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
+    return ticket_status_change(
+        ticket=ticket, actor=actor, status=Status.ESCALATED, reason=reason
+    )
+
+
+def ticket_priority_change(*, ticket: Ticket, actor: Any, priority: str) -> Ticket:
+    collect(choice(priority, Priority, field="priority"))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        old = ticket.priority
+        if old == priority:
+            return ticket
+        ticket.priority = priority
+        ticket.save(update_fields=["priority", "updated_at"])
+        events.record(
+            events.TicketPriorityChanged(ticket=ticket, actor=actor, old=old, new=priority)
+        )
+    return ticket
+
+
+def ticket_department_change(
+    *, ticket: Ticket, actor: Any, department: Department | None
+) -> Ticket:
+    """Move the ticket to another department's queue (None: to no department)."""
+    collect(active_department(department, field="department_id"))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        old = ticket.department
+        if ticket.department_id == (department.pk if department else None):
+            return ticket
+        ticket.department = department
+        ticket.save(update_fields=["department", "updated_at"])
+        events.record(
+            events.TicketDepartmentChanged(ticket=ticket, actor=actor, old=old, new=department)
+        )
+    return ticket
+
+
+def ticket_tags_add(*, ticket: Ticket, actor: Any, tags: Iterable[Tag]) -> Ticket:
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        present = set(ticket.tags.values_list("id", flat=True))
+        added = tuple({tag.pk: tag for tag in tags if tag.pk not in present}.values())
+        if not added:
+            return ticket
+        ticket.tags.add(*added)
+        ticket.save(update_fields=["updated_at"])
+        events.record(events.TicketTagsChanged(ticket=ticket, actor=actor, added=added))
+    return ticket
+
+
+def ticket_tags_remove(*, ticket: Ticket, actor: Any, tags: Iterable[Tag]) -> Ticket:
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        present = set(ticket.tags.values_list("id", flat=True))
+        removed = tuple({tag.pk: tag for tag in tags if tag.pk in present}.values())
+        if not removed:
+            return ticket
+        ticket.tags.remove(*removed)
+        ticket.save(update_fields=["updated_at"])
+        events.record(events.TicketTagsChanged(ticket=ticket, actor=actor, removed=removed))
+    return ticket
+
+
+def ticket_follow(*, ticket: Ticket, actor: Any, following: bool = True) -> Ticket:
+    """Follow a ticket to hear about its changes (agents only), or stop following it."""
+    require_staff(actor)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        if following:
+            _row, changed = TicketFollower.objects.get_or_create(ticket=ticket, user=actor)
+        else:
+            changed = TicketFollower.objects.filter(ticket=ticket, user=actor).delete()[0] > 0
+        if changed:
+            events.record(
+                events.TicketFollowChanged(ticket=ticket, actor=actor, following=following)
+            )
+    return ticket
+
+
+def ticket_unfollow(*, ticket: Ticket, actor: Any) -> Ticket:
+    return ticket_follow(ticket=ticket, actor=actor, following=False)
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkChanges:
+    """What a bulk update does to each ticket; UNSET parts are left alone."""
+
+    status: str | Unset = UNSET
+    priority: str | Unset = UNSET
+    assignee: Any = UNSET  # a user, None to unassign, or UNSET
+    department: Department | None | Unset = UNSET
+    add_tags: tuple[Tag, ...] = ()
+    remove_tags: tuple[Tag, ...] = ()
+
+    def is_empty(self) -> bool:
+        parts = (self.status, self.priority, self.assignee, self.department)
+        return all(p is UNSET for p in parts) and not self.add_tags and not self.remove_tags
+
+
+@dataclass
+class BulkResult:
+    ticket: Ticket
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def tickets_bulk_update(
+    *, tickets: Iterable[Ticket], actor: Any, changes: BulkChanges
+) -> list[BulkResult]:
+    """Apply ``changes`` to each ticket on its own: one ticket's refusal does not stop the others,
+    and each changed ticket gets one activity row for the whole update."""
+    require_staff(actor)
+    if changes.is_empty():
+        raise DomainError("Choose at least one change to apply.", code=ErrorCode.REQUIRED)
+    results = []
+    for ticket in tickets:
+        result = BulkResult(ticket)
+        try:
+            with transaction.atomic(), events.one_activity("bulk_updated"):
+                result.ticket = _apply_bulk(ticket, actor, changes)
+        except DomainError as error:
+            result.problems = error.problems
+        except NotAllowed as refusal:
+            result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
+        results.append(result)
+    return results
+
+
+def _apply_bulk(ticket: Ticket, actor: Any, changes: BulkChanges) -> Ticket:
+    if changes.department is not UNSET:
+        ticket = ticket_department_change(ticket=ticket, actor=actor, department=changes.department)
+    if changes.assignee is not UNSET:
+        ticket = ticket_assign(ticket=ticket, actor=actor, assignee=changes.assignee)
+    if changes.priority is not UNSET:
+        ticket = ticket_priority_change(ticket=ticket, actor=actor, priority=changes.priority)
+    if changes.add_tags:
+        ticket = ticket_tags_add(ticket=ticket, actor=actor, tags=changes.add_tags)
+    if changes.remove_tags:
+        ticket = ticket_tags_remove(ticket=ticket, actor=actor, tags=changes.remove_tags)
+    if changes.status is not UNSET:
+        ticket = ticket_status_change(ticket=ticket, actor=actor, status=changes.status)
+    return ticket
