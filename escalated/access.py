@@ -159,6 +159,27 @@ def visible_replies(actor: Any, queryset: QuerySet[Reply]) -> QuerySet[Reply]:
     return queryset.filter(ticket__in=visible_tickets(actor, Ticket.objects.all()))
 
 
+def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """People the actor may look up: everyone for staff; for a customer, themselves and the
+    staff who work their tickets (assignees and authors of public replies)."""
+    from escalated.models import Reply, Ticket
+
+    if is_staff(actor):
+        return queryset
+    if role_of(actor) is Role.ANONYMOUS:
+        return queryset.none()
+    mine = Ticket.objects.filter(requester_id=actor.pk)
+    return queryset.filter(
+        Q(pk=actor.pk)
+        | Q(pk__in=mine.filter(assignee__isnull=False).values("assignee_id"))
+        | Q(
+            pk__in=Reply.objects.filter(
+                ticket__in=mine, is_internal_note=False, author__isnull=False
+            ).values("author_id")
+        )
+    )
+
+
 class TicketAction(StrEnum):
     VIEW = "view"
     REPLY = "reply"

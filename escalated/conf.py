@@ -83,7 +83,9 @@ def _list_of(*choices: str) -> Check:
         if not isinstance(value, list | tuple):
             return "must be a list"
         unknown = [v for v in value if v not in choices]
-        return f"has unknown entries {unknown!r}; allowed: {', '.join(choices)}" if unknown else None
+        return (
+            f"has unknown entries {unknown!r}; allowed: {', '.join(choices)}" if unknown else None
+        )
 
     return check
 

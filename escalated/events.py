@@ -110,9 +110,7 @@ class TicketCreated(TicketEvent):
         base = {"ticket": self.ticket, "user": self.user}
         calls: list[SignalCall] = [(signals.ticket_created, Ticket, base)]
         if self.ticket.assignee_id is not None:
-            calls.append(
-                (signals.ticket_assigned, Ticket, {**base, "agent": self.ticket.assignee})
-            )
+            calls.append((signals.ticket_assigned, Ticket, {**base, "agent": self.ticket.assignee}))
         return calls
 
 
@@ -250,7 +248,9 @@ class ReplyAdded(TicketEvent):
 
     def signals(self) -> list[SignalCall]:
         kwargs = {"reply": self.reply, "ticket": self.ticket, "user": self.user}
-        signal = signals.internal_note_added if self.reply.is_internal_note else signals.reply_created
+        signal = (
+            signals.internal_note_added if self.reply.is_internal_note else signals.reply_created
+        )
         calls: list[SignalCall] = [(signal, Reply, kwargs)]
         if self.status_change:
             calls += _status_signals(self, *self.status_change, reason="")
@@ -291,7 +291,7 @@ class _Combined:
     rows: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, event: TicketEvent) -> None:
-        actor, before, after = self.rows.setdefault(event.ticket.pk, (event.actor, {}, {}))
+        _actor, before, after = self.rows.setdefault(event.ticket.pk, (event.actor, {}, {}))
         old, new = event.change()
         for key, value in old.items():
             before.setdefault(key, value)  # keep the earliest "before"

@@ -1,4 +1,7 @@
-"""Escalated's URLs. Include them under the host's prefix: ``path("support/", include("escalated.urls"))``."""
+"""Escalated's URLs. Mount them under the host's prefix::
+
+path("support/", include("escalated.urls"))
+"""
 
 from django.urls import path
 

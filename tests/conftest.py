@@ -103,7 +103,9 @@ class World:
 @pytest.fixture
 def world(db: Any) -> World:
     admin = make_user("ada", first="Ada", last="Admin", is_staff=True)
-    admin.user_permissions.add(Permission.objects.get(codename="admin", content_type__app_label="escalated"))
+    admin.user_permissions.add(
+        Permission.objects.get(codename="admin", content_type__app_label="escalated")
+    )
     agent = make_user("alan", first="Alan", last="Agent")
     outsider = make_user("olga", first="Olga", last="Outsider")
     customer = make_user("cora", first="Cora", last="Customer")

@@ -7,7 +7,7 @@ Redis (see .ci/run).
 
 import os
 
-SECRET_KEY = "escalated-tests"  # noqa: S105
+SECRET_KEY = "escalated-tests"
 DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_filters",
     "channels",
     "escalated",
+    "demo",  # the demo host project, so its seed command is tested too
 ]
 
 MIDDLEWARE = [

@@ -8,12 +8,22 @@ from escalated.access import Role as _Role
 from escalated.errors import ErrorCode
 from escalated.models import Channel, Priority, Status, TicketType, TokenScope
 
-TicketStatus = strawberry.enum(Status, name="TicketStatus", description="Where a ticket is in its life.")
-TicketPriority = strawberry.enum(Priority, name="TicketPriority", description="How urgent a ticket is.")
-TicketKind = strawberry.enum(TicketType, name="TicketType", description="What kind of request a ticket is.")
+TicketStatus = strawberry.enum(
+    Status, name="TicketStatus", description="Where a ticket is in its life."
+)
+TicketPriority = strawberry.enum(
+    Priority, name="TicketPriority", description="How urgent a ticket is."
+)
+TicketKind = strawberry.enum(
+    TicketType, name="TicketType", description="What kind of request a ticket is."
+)
 TicketChannel = strawberry.enum(Channel, name="TicketChannel", description="How a ticket came in.")
-ApiTokenScope = strawberry.enum(TokenScope, name="ApiTokenScope", description="What a token may do.")
-UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode", description="Why input was refused.")
+ApiTokenScope = strawberry.enum(
+    TokenScope, name="ApiTokenScope", description="What a token may do."
+)
+UserErrorCode = strawberry.enum(
+    ErrorCode, name="UserErrorCode", description="Why input was refused."
+)
 Role = strawberry.enum(_Role, name="Role", description="Who the viewer is to the helpdesk.")
 
 

@@ -16,7 +16,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.utils.str_converters import to_camel_case
 
-from escalated.access import Role, role_of
+from escalated.access import Role, is_staff, role_of
 from escalated.errors import DomainError, NotAllowed, Problem
 from escalated.graphql.context import api_token, viewer
 from escalated.graphql.enums import UserErrorCode
@@ -29,7 +29,7 @@ class UserError:
         description="The input field at fault (camelCase), or null for the input as a whole."
     )
     message: str
-    code: UserErrorCode  # type: ignore[valid-type]
+    code: UserErrorCode
 
 
 def user_error(problem: Problem) -> UserError:
@@ -50,17 +50,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def mutation_payload(resolver: F) -> F:
-    """Wrap a mutation resolver: refuse read-only tokens, turn DomainError into payload errors
-    and NotAllowed into a top-level error.
+    """Wrap a mutation resolver: refuse anonymous callers and read-only tokens, turn DomainError
+    into payload errors and NotAllowed into a top-level error.
 
     The payload class is the resolver's return annotation; it must accept ``errors=``.
     """
+    return _wrap(resolver, staff_only=False)
+
+
+def staff_mutation_payload(resolver: F) -> F:
+    """As :func:`mutation_payload`, refusing non-staff before any id in the input is looked up,
+    so a customer hears "not allowed" rather than "no such agent"."""
+    return _wrap(resolver, staff_only=True)
+
+
+def _wrap(resolver: F, *, staff_only: bool) -> F:
     signature = inspect.signature(resolver)
 
     @functools.wraps(resolver)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         info = kwargs["info"]
         actor = viewer(info)
+        if role_of(actor) is Role.ANONYMOUS:
+            raise refusal(actor, "Sign in first.")
+        if staff_only and not is_staff(actor):
+            raise refusal(actor, "Only agents can do this.")
         token = api_token(info)
         if token is not None and TokenScope.WRITE not in token.scopes:
             raise refusal(actor, "This API token is read-only.")
@@ -72,7 +86,7 @@ def mutation_payload(resolver: F) -> F:
         except NotAllowed as error:
             raise refusal(actor, str(error)) from error
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _payload_class(resolver: Callable[..., Any], signature: inspect.Signature) -> Any:
@@ -80,4 +94,3 @@ def _payload_class(resolver: Callable[..., Any], signature: inspect.Signature) -
     if isinstance(annotation, str):
         annotation = resolver.__globals__[annotation]
     return annotation
-

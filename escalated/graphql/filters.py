@@ -1,4 +1,5 @@
-"""The ``tickets`` query's filter and order inputs, mapped onto :class:`escalated.filters.TicketFilter`.
+"""The ``tickets`` query's filter and order inputs, mapped onto
+:class:`escalated.filters.TicketFilter`.
 
 Every input field here is a filter of the FilterSet under the same (camelCased) name; a test
 keeps the two in step.
@@ -11,8 +12,8 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from django.http import HttpRequest
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from graphql import GraphQLError
 from strawberry import relay
 
@@ -23,9 +24,9 @@ from escalated.models import Ticket
 
 @strawberry.input(name="TicketFilter", description="Narrow a ticket queue; all parts must match.")
 class TicketFilterInput:
-    status: list[TicketStatus] | None = None  # type: ignore[valid-type]
-    priority: list[TicketPriority] | None = None  # type: ignore[valid-type]
-    ticket_type: list[TicketKind] | None = None  # type: ignore[valid-type]
+    status: list[TicketStatus] | None = None
+    priority: list[TicketPriority] | None = None
+    ticket_type: list[TicketKind] | None = None
     assignee: relay.GlobalID | None = None
     unassigned: bool | None = None
     department: relay.GlobalID | None = None
@@ -82,9 +83,7 @@ def filter_tickets(
     filter: TicketFilterInput | None,
     order: TicketOrder | None,
 ) -> QuerySet[Ticket]:
-    filterset = TicketFilter(
-        filter.to_data() if filter else {}, queryset=queryset, request=request
-    )
+    filterset = TicketFilter(filter.to_data() if filter else {}, queryset=queryset, request=request)
     if not filterset.is_valid():
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
         raise GraphQLError(f"Invalid filter: {problems}")

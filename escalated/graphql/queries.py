@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -65,8 +65,8 @@ class Query:
         if id is not None:
             if id.type_name != "Ticket":
                 return None
-            return tickets.filter(pk=id.node_id).first()  # type: ignore[return-value]
-        return tickets.filter(reference__iexact=(reference or "").strip()).first()  # type: ignore[return-value]
+            return tickets.filter(pk=id.node_id).first()
+        return tickets.filter(reference__iexact=(reference or "").strip()).first()
 
     @strawberry_django.connection(
         DjangoListConnection[TicketNode],
@@ -76,9 +76,11 @@ class Query:
         self,
         info: Info,
         filter: TicketFilterInput | None = None,
-        order: TicketOrder | None = None,
+        # Named apart in Python: strawberry-django claims a resolver argument called "order"
+        # for its own ordering inputs.
+        ordering: Annotated[TicketOrder | None, strawberry.argument(name="order")] = None,
     ) -> QuerySet[models.Ticket]:
-        return filter_tickets(visible_tickets(viewer(info)), info.context.request, filter, order)
+        return filter_tickets(visible_tickets(viewer(info)), info.context.request, filter, ordering)
 
     @strawberry_django.connection(
         DjangoListConnection[DepartmentNode],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 import strawberry
 from django.conf import settings
@@ -29,9 +31,20 @@ Mutation = merge_types("Mutation", (TicketMutations, OrganisationMutations, Toke
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    """Mask unexpected exceptions; keep errors raised on purpose (refusals, bad arguments)."""
+    """Mask unexpected exceptions; keep errors raised on purpose: refusals, and the bad-argument
+    errors strawberry's relay pagination raises (such as a `first` over the cap)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not (isinstance(original, ValueError) and _raised_in(original, RELAY_PACKAGE))
+
+
+RELAY_PACKAGE = str(Path(strawberry.relay.__file__).parent)
+
+
+def _raised_in(error: BaseException, package: str) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename.startswith(package)
 
 
 def build_schema() -> strawberry.Schema:

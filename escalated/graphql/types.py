@@ -15,7 +15,14 @@ from strawberry import Info, relay
 from strawberry_django.relay import DjangoListConnection
 
 from escalated import models
-from escalated.access import Role, is_staff, role_of, visible_replies, visible_tickets
+from escalated.access import (
+    Role,
+    is_staff,
+    role_of,
+    visible_replies,
+    visible_tickets,
+    visible_users,
+)
 from escalated.events import display_name
 from escalated.graphql.context import viewer
 from escalated.graphql.enums import (
@@ -45,16 +52,13 @@ class UserNode(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
-        me = viewer(info)
-        if is_staff(me):
-            return queryset
-        return queryset.filter(pk=me.pk) if me.is_authenticated else queryset.none()
+        return visible_users(viewer(info), queryset)
 
 
 @strawberry.type(description="Who is asking.")
 class Viewer:
     user: UserNode | None
-    role: RoleEnum  # type: ignore[valid-type]
+    role: RoleEnum
 
 
 @strawberry_django.type(models.Department, name="Department")
@@ -182,10 +186,10 @@ class TicketNode(relay.Node):
     reference: str = strawberry_django.field(description="Human-friendly id, e.g. ESC-00042.")
     subject: str
     description: str = strawberry_django.field(description="Plain text, as the requester wrote it.")
-    status: TicketStatus  # type: ignore[valid-type]
-    priority: TicketPriority  # type: ignore[valid-type]
-    ticket_type: TicketKind  # type: ignore[valid-type]
-    channel: TicketChannel  # type: ignore[valid-type]
+    status: TicketStatus
+    priority: TicketPriority
+    ticket_type: TicketKind
+    channel: TicketChannel
     requester: UserNode | None
     assignee: UserNode | None
     department: DepartmentNode | None
@@ -235,7 +239,7 @@ class TicketNode(relay.Node):
 class ApiTokenNode(relay.Node):
     name: str
     prefix: str = strawberry_django.field(description="The token's visible start, to recognise it.")
-    scopes: list[ApiTokenScope]  # type: ignore[valid-type]
+    scopes: list[ApiTokenScope]
     user: UserNode
     expires_at: datetime | None
     last_used_at: datetime | None

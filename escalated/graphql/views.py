@@ -16,7 +16,7 @@ from escalated.services.tokens import api_token_authenticate
 
 
 class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
+    def _reject(self, request: HttpRequest, reason: str) -> str:
         return reason
 
 
@@ -24,7 +24,7 @@ def csrf_failure(request: HttpRequest) -> str | None:
     """Django's CSRF verdict for this request: None when it passes, else the reason."""
     check = _CsrfCheck(lambda _request: HttpResponse())
     check.process_request(request)
-    return check.process_view(request, lambda _r: HttpResponse(), (), {})  # type: ignore[return-value]
+    return check.process_view(request, lambda _r: HttpResponse(), (), {})
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -45,8 +45,14 @@ class EscalatedGraphQLView(GraphQLView):
             token = api_token_authenticate(raw)
             if token is None:
                 return JsonResponse(
-                    {"errors": [{"message": "Invalid, expired or revoked API token.",
-                                 "extensions": {"code": "UNAUTHENTICATED"}}]},
+                    {
+                        "errors": [
+                            {
+                                "message": "Invalid, expired or revoked API token.",
+                                "extensions": {"code": "UNAUTHENTICATED"},
+                            }
+                        ]
+                    },
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="escalated"'},
                 )
@@ -56,12 +62,20 @@ class EscalatedGraphQLView(GraphQLView):
             reason = csrf_failure(request)
             if reason:
                 return JsonResponse(
-                    {"errors": [{"message": f"CSRF check failed: {reason}",
-                                 "extensions": {"code": "FORBIDDEN"}}]},
+                    {
+                        "errors": [
+                            {
+                                "message": f"CSRF check failed: {reason}",
+                                "extensions": {"code": "FORBIDDEN"},
+                            }
+                        ]
+                    },
                     status=403,
                 )
         graphiql = escalated_settings.GRAPHIQL
-        self.graphql_ide = "graphiql" if (graphiql if graphiql is not None else settings.DEBUG) else None
+        self.graphql_ide = (
+            "graphiql" if (graphiql if graphiql is not None else settings.DEBUG) else None
+        )
         if request.method == "GET":
             get_token(request)  # GraphiQL reads the csrftoken cookie for its own requests
         return super().dispatch(request, *args, **kwargs)

@@ -34,13 +34,18 @@ def choice(value: Any, choices: type[Any], *, field: str) -> list[Problem]:
     if value in choices.values:
         return []
     allowed = ", ".join(choices.values)
-    return [Problem(f"Unknown {field.replace('_', ' ')} {value!r}; use one of {allowed}.",
-                    ErrorCode.INVALID, field)]
+    return [
+        Problem(
+            f"Unknown {field.replace('_', ' ')} {value!r}; use one of {allowed}.",
+            ErrorCode.INVALID,
+            field,
+        )
+    ]
 
 
 def active_department(department: Department | None, *, field: str) -> list[Problem]:
     if department is not None and not department.is_active:
-        return [Problem(f"The department {department.name!r} is not active.",
-                        ErrorCode.INACTIVE, field)]
+        return [
+            Problem(f"The department {department.name!r} is not active.", ErrorCode.INACTIVE, field)
+        ]
     return []
-

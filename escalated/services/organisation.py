@@ -20,8 +20,13 @@ _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 def _slug_problems(model: type[Department] | type[Tag], slug: str, pk: int | None) -> list[Problem]:
     if not slug:
-        return [Problem("Give a name with at least one letter or digit.", ErrorCode.INVALID, "slug")]
-    if model.objects.filter(slug=slug).exclude(pk=pk).exists():
+        return [
+            Problem("Give a name with at least one letter or digit.", ErrorCode.INVALID, "slug")
+        ]
+    taken = model.objects.filter(slug=slug)
+    if pk is not None:
+        taken = taken.exclude(pk=pk)
+    if taken.exists():
         return [Problem(f"The slug {slug!r} is already used.", ErrorCode.DUPLICATE, "slug")]
     return []
 
@@ -55,10 +60,14 @@ def department_create(
         description=description or "",
         is_active=is_active,
     )
-    return _department_save(department, agents=list(agents), problems=[
-        *required_text(name, field="name", max_length=120),
-        *optional_text(description, field="description", max_length=MAX_BODY),
-    ])
+    return _department_save(
+        department,
+        agents=list(agents),
+        problems=[
+            *required_text(name, field="name", max_length=120),
+            *optional_text(description, field="description", max_length=MAX_BODY),
+        ],
+    )
 
 
 def department_update(
@@ -80,8 +89,9 @@ def department_update(
         problems += optional_text(description, field="description", max_length=MAX_BODY)
     if slug is not UNSET:
         slug = slugify(slug or (name if name is not UNSET else department.name))
-    _changed(department, {"name": name, "slug": slug, "description": description,
-                          "is_active": is_active})
+    _changed(
+        department, {"name": name, "slug": slug, "description": description, "is_active": is_active}
+    )
     return _department_save(
         department, agents=None if agents is UNSET else list(agents), problems=problems
     )
@@ -119,11 +129,13 @@ def _colour_problems(color: str | Unset) -> list[Problem]:
 def tag_create(*, actor: Any, name: str, color: str = "#6B7280", slug: str = "") -> Tag:
     require_admin(actor)
     tag = Tag(name=(name or "").strip(), slug=slugify(slug or name or ""), color=color)
-    collect([
-        *required_text(name, field="name", max_length=60),
-        *_colour_problems(color),
-        *_slug_problems(Tag, tag.slug, None),
-    ])
+    collect(
+        [
+            *required_text(name, field="name", max_length=60),
+            *_colour_problems(color),
+            *_slug_problems(Tag, tag.slug, None),
+        ]
+    )
     tag.save()
     return tag
 
@@ -179,11 +191,13 @@ def canned_response_create(
         owner=None if is_shared else actor,
     )
     _require_may_manage(actor, response)
-    collect([
-        *required_text(title, field="title", max_length=200),
-        *required_text(body, field="body", max_length=MAX_BODY),
-        *optional_text(category, field="category", max_length=100),
-    ])
+    collect(
+        [
+            *required_text(title, field="title", max_length=200),
+            *required_text(body, field="body", max_length=MAX_BODY),
+            *optional_text(category, field="category", max_length=100),
+        ]
+    )
     response.save()
     return response
 
@@ -207,8 +221,9 @@ def canned_response_update(
     if category is not UNSET:
         problems += optional_text(category, field="category", max_length=100)
     collect(problems)
-    changed = _changed(response, {"title": title, "body": body, "category": category,
-                                  "is_shared": is_shared})
+    changed = _changed(
+        response, {"title": title, "body": body, "category": category, "is_shared": is_shared}
+    )
     if "is_shared" in changed:
         # Sharing hands the response to the admins; unsharing makes it the actor's own.
         _require_may_manage(actor, response)

@@ -73,8 +73,8 @@ def _assignee_problems(ticket: Ticket, assignee: Any) -> list[Problem]:
 def ticket_create(
     *,
     actor: Any,
-    subject: str,
-    description: str = "",
+    subject: str | None,
+    description: str | None = "",
     priority: str | None = None,
     ticket_type: str | None = None,
     channel: str = Channel.WEB,
@@ -165,9 +165,9 @@ def ticket_update(
     return ticket
 
 
-def _add_reply(ticket: Ticket, author: Any, body: str, *, internal: bool) -> Reply:
+def _add_reply(ticket: Ticket, author: Any, body: str | None, *, internal: bool) -> Reply:
     collect(required_text(body, field="body", max_length=MAX_BODY))
-    cleaned = clean_html(body)
+    cleaned = clean_html(body or "")
     if not cleaned:
         raise DomainError(
             "The message is empty once unsafe markup is removed.",
@@ -179,7 +179,7 @@ def _add_reply(ticket: Ticket, author: Any, body: str, *, internal: bool) -> Rep
     )
 
 
-def ticket_reply(*, ticket: Ticket, author: Any, body: str) -> Reply:
+def ticket_reply(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
     """Post a public reply and move the ticket along.
 
     An agent's reply answers the customer: it sets ``first_response_at`` the first time and
@@ -222,7 +222,7 @@ def ticket_reply(*, ticket: Ticket, author: Any, body: str) -> Reply:
     return reply
 
 
-def ticket_note_add(*, ticket: Ticket, author: Any, body: str) -> Reply:
+def ticket_note_add(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
     """Add an internal note: seen by staff only, never by the customer."""
     with transaction.atomic():
         ticket = lock_ticket(ticket)
@@ -305,9 +305,7 @@ def ticket_reopen(*, ticket: Ticket, actor: Any) -> Ticket:
 
 
 def ticket_escalate(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
-    return ticket_status_change(
-        ticket=ticket, actor=actor, status=Status.ESCALATED, reason=reason
-    )
+    return ticket_status_change(ticket=ticket, actor=actor, status=Status.ESCALATED, reason=reason)
 
 
 def ticket_priority_change(*, ticket: Ticket, actor: Any, priority: str) -> Ticket:
@@ -404,7 +402,7 @@ class BulkChanges:
     status: str | Unset = UNSET
     priority: str | Unset = UNSET
     assignee: Any = UNSET  # a user, None to unassign, or UNSET
-    department: Department | None | Unset = UNSET
+    department: Department | Unset | None = UNSET
     add_tags: tuple[Tag, ...] = ()
     remove_tags: tuple[Tag, ...] = ()
 

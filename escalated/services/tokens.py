@@ -57,8 +57,9 @@ def api_token_create(
     if expires_at is None and escalated_settings.API_TOKEN_EXPIRY_DAYS:
         expires_at = now + timedelta(days=escalated_settings.API_TOKEN_EXPIRY_DAYS)
     if expires_at is not None and expires_at <= now:
-        problems.append(Problem("The expiry must be in the future.", ErrorCode.INVALID,
-                                "expires_at"))
+        problems.append(
+            Problem("The expiry must be in the future.", ErrorCode.INVALID, "expires_at")
+        )
     collect(problems)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

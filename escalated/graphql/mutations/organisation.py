@@ -27,7 +27,9 @@ def _given(value: Any) -> Any:
 
 @strawberry.input
 class DepartmentCreateInput:
-    name: str
+    name: str | None = strawberry.field(
+        default=None, description="Required; a typed REQUIRED error when missing."
+    )
     slug: str = strawberry.field(default="", description="Made from the name when blank.")
     description: str = ""
     is_active: bool = True
@@ -73,7 +75,9 @@ class DepartmentDeletePayload:
 
 @strawberry.input
 class TagCreateInput:
-    name: str
+    name: str | None = strawberry.field(
+        default=None, description="Required; a typed REQUIRED error when missing."
+    )
     color: str = "#6B7280"
     slug: str = ""
 
@@ -113,8 +117,12 @@ class TagDeletePayload:
 
 @strawberry.input
 class CannedResponseCreateInput:
-    title: str
-    body: str
+    title: str | None = strawberry.field(
+        default=None, description="Required; a typed REQUIRED error when missing."
+    )
+    body: str | None = strawberry.field(
+        default=None, description="Required; a typed REQUIRED error when missing."
+    )
     category: str = ""
     is_shared: bool = strawberry.field(
         default=True, description="Shared with every agent (admins only), or personal."
@@ -162,7 +170,9 @@ def _agents(info: Info, gids: list[relay.GlobalID] | None) -> Any:
 class OrganisationMutations:
     @strawberry.mutation(description="Create a department (admins).")
     @mutation_payload
-    def department_create(self, info: Info, input: DepartmentCreateInput) -> DepartmentCreatePayload:
+    def department_create(
+        self, info: Info, input: DepartmentCreateInput
+    ) -> DepartmentCreatePayload:
         require_admin(viewer(info))
         department = service.department_create(
             actor=viewer(info),
@@ -172,11 +182,13 @@ class OrganisationMutations:
             is_active=input.is_active,
             agents=load_many(info, input.agent_ids or [], UserNode, field="agent_ids"),
         )
-        return DepartmentCreatePayload(department=department)  # type: ignore[arg-type]
+        return DepartmentCreatePayload(department=department)
 
     @strawberry.mutation(description="Edit a department (admins).")
     @mutation_payload
-    def department_update(self, info: Info, input: DepartmentUpdateInput) -> DepartmentUpdatePayload:
+    def department_update(
+        self, info: Info, input: DepartmentUpdateInput
+    ) -> DepartmentUpdatePayload:
         require_admin(viewer(info))
         department = service.department_update(
             actor=viewer(info),
@@ -187,11 +199,13 @@ class OrganisationMutations:
             is_active=_given(input.is_active),
             agents=_agents(info, input.agent_ids),
         )
-        return DepartmentUpdatePayload(department=department)  # type: ignore[arg-type]
+        return DepartmentUpdatePayload(department=department)
 
     @strawberry.mutation(description="Delete a department; its tickets move to no department.")
     @mutation_payload
-    def department_delete(self, info: Info, input: DepartmentDeleteInput) -> DepartmentDeletePayload:
+    def department_delete(
+        self, info: Info, input: DepartmentDeleteInput
+    ) -> DepartmentDeletePayload:
         require_admin(viewer(info))
         service.department_delete(
             actor=viewer(info), department=load(info, input.id, DepartmentNode, field="id")
@@ -204,7 +218,7 @@ class OrganisationMutations:
         tag = service.tag_create(
             actor=viewer(info), name=input.name, color=input.color, slug=input.slug
         )
-        return TagCreatePayload(tag=tag)  # type: ignore[arg-type]
+        return TagCreatePayload(tag=tag)
 
     @strawberry.mutation(description="Edit a tag (admins).")
     @mutation_payload
@@ -217,7 +231,7 @@ class OrganisationMutations:
             color=_given(input.color),
             slug=_given(input.slug),
         )
-        return TagUpdatePayload(tag=tag)  # type: ignore[arg-type]
+        return TagUpdatePayload(tag=tag)
 
     @strawberry.mutation(description="Delete a tag; it comes off every ticket.")
     @mutation_payload
@@ -238,7 +252,7 @@ class OrganisationMutations:
             category=input.category,
             is_shared=input.is_shared,
         )
-        return CannedResponseCreatePayload(canned_response=response)  # type: ignore[arg-type]
+        return CannedResponseCreatePayload(canned_response=response)
 
     @strawberry.mutation(description="Edit a canned response.")
     @mutation_payload
@@ -254,7 +268,7 @@ class OrganisationMutations:
             category=_given(input.category),
             is_shared=_given(input.is_shared),
         )
-        return CannedResponseUpdatePayload(canned_response=response)  # type: ignore[arg-type]
+        return CannedResponseUpdatePayload(canned_response=response)
 
     @strawberry.mutation(description="Delete a canned response.")
     @mutation_payload

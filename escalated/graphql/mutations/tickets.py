@@ -3,24 +3,32 @@ and answers with a payload."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import strawberry
 from strawberry import Info, relay
 
-from escalated.access import is_staff, require_staff
+from escalated.access import is_staff
 from escalated.errors import DomainError, NotAllowed
 from escalated.graphql.context import api_token, viewer
 from escalated.graphql.enums import TicketChannel, TicketKind, TicketPriority, TicketStatus
-from escalated.graphql.errors import UserError, mutation_payload, user_errors
+from escalated.graphql.errors import (
+    UserError,
+    mutation_payload,
+    staff_mutation_payload,
+    user_errors,
+)
 from escalated.graphql.ids import load, load_many, load_optional
 from escalated.graphql.types import DepartmentNode, ReplyNode, TagNode, TicketNode, UserNode
-from escalated.models import Channel, Status
+from escalated.models import Channel, Status, Ticket
 from escalated.services import tickets as service
 from escalated.services.common import UNSET
 
 Errors = strawberry.field(default_factory=list)
+T = TypeVar("T")
 
 
-def _ticket(info: Info, gid: relay.GlobalID) -> TicketNode:
+def _ticket(info: Info, gid: relay.GlobalID) -> Ticket:
     return load(info, gid, TicketNode, field="ticket_id")
 
 
@@ -29,7 +37,9 @@ def _ticket(info: Info, gid: relay.GlobalID) -> TicketNode:
 
 @strawberry.input
 class TicketCreateInput:
-    subject: str
+    subject: str | None = strawberry.field(
+        default=None, description="Required; a typed REQUIRED error when missing."
+    )
     description: str = ""
     priority: TicketPriority | None = None
     ticket_type: TicketKind | None = None
@@ -67,7 +77,9 @@ class TicketUpdatePayload:
 @strawberry.input
 class TicketReplyInput:
     ticket_id: relay.GlobalID
-    body: str = strawberry.field(description="HTML; unsafe markup is removed.")
+    body: str | None = strawberry.field(
+        default=None, description="HTML; unsafe markup is removed. Required."
+    )
 
 
 @strawberry.type
@@ -80,7 +92,7 @@ class TicketReplyPayload:
 @strawberry.input
 class TicketNoteAddInput:
     ticket_id: relay.GlobalID
-    body: str
+    body: str | None = strawberry.field(default=None, description="HTML. Required.")
 
 
 @strawberry.type
@@ -295,28 +307,32 @@ class TicketMutations:
             priority=input.priority,
             ticket_type=input.ticket_type,
             channel=channel,
-            department=load_optional(info, input.department_id, DepartmentNode,
-                                     field="department_id"),
+            department=load_optional(
+                info, input.department_id, DepartmentNode, field="department_id"
+            ),
             requester=load_optional(info, input.requester_id, UserNode, field="requester_id")
-            if staff else _own(actor, input.requester_id),
+            if staff
+            else _own(actor, input.requester_id),
             assignee=load_optional(info, input.assignee_id, UserNode, field="assignee_id")
-            if staff else _refuse_if_given(input.assignee_id),
+            if staff
+            else _refuse_if_given(input.assignee_id),
             tags=load_many(info, input.tag_ids or [], TagNode, field="tag_ids")
-            if staff else _refuse_if_given(input.tag_ids) or [],
+            if staff
+            else _refuse_if_given(input.tag_ids) or [],
         )
-        return TicketCreatePayload(ticket=ticket)  # type: ignore[arg-type]
+        return TicketCreatePayload(ticket=ticket)
 
     @strawberry.mutation(description="Edit a ticket's subject, description or type (staff).")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_update(self, info: Info, input: TicketUpdateInput) -> TicketUpdatePayload:
         ticket = service.ticket_update(
             ticket=load(info, input.id, TicketNode, field="id"),
             actor=viewer(info),
-            subject=_given(input.subject),  # type: ignore[arg-type]
-            description=_given(input.description),  # type: ignore[arg-type]
-            ticket_type=_given(input.ticket_type),  # type: ignore[arg-type]
+            subject=_given(input.subject),
+            description=_given(input.description),
+            ticket_type=_given(input.ticket_type),
         )
-        return TicketUpdatePayload(ticket=ticket)  # type: ignore[arg-type]
+        return TicketUpdatePayload(ticket=ticket)
 
     @strawberry.mutation(description="Post a public reply.")
     @mutation_payload
@@ -324,28 +340,28 @@ class TicketMutations:
         reply = service.ticket_reply(
             ticket=_ticket(info, input.ticket_id), author=viewer(info), body=input.body
         )
-        return TicketReplyPayload(reply=reply, ticket=reply.ticket)  # type: ignore[arg-type]
+        return TicketReplyPayload(reply=reply, ticket=reply.ticket)
 
     @strawberry.mutation(description="Add an internal note, seen by staff only.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_note_add(self, info: Info, input: TicketNoteAddInput) -> TicketNoteAddPayload:
         reply = service.ticket_note_add(
             ticket=_ticket(info, input.ticket_id), author=viewer(info), body=input.body
         )
-        return TicketNoteAddPayload(reply=reply, ticket=reply.ticket)  # type: ignore[arg-type]
+        return TicketNoteAddPayload(reply=reply, ticket=reply.ticket)
 
     @strawberry.mutation(description="Pin an internal note to the top of its ticket, or unpin it.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_note_pin(self, info: Info, input: TicketNotePinInput) -> TicketNotePinPayload:
         reply = service.ticket_note_pin(
             reply=load(info, input.reply_id, ReplyNode, field="reply_id"),
             actor=viewer(info),
             pinned=input.pinned,
         )
-        return TicketNotePinPayload(reply=reply)  # type: ignore[arg-type]
+        return TicketNotePinPayload(reply=reply)
 
     @strawberry.mutation(description="Assign the ticket to an agent; a null assigneeId unassigns.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_assign(self, info: Info, input: TicketAssignInput) -> TicketAssignPayload:
         ticket = service.ticket_assign(
             ticket=_ticket(info, input.ticket_id),
@@ -355,7 +371,7 @@ class TicketMutations:
         return TicketAssignPayload(ticket=ticket)
 
     @strawberry.mutation(description="Move the ticket to another status.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_status_change(
         self, info: Info, input: TicketStatusChangeInput
     ) -> TicketStatusChangePayload:
@@ -368,7 +384,7 @@ class TicketMutations:
         return TicketStatusChangePayload(ticket=ticket)
 
     @strawberry.mutation(description="Mark the ticket resolved.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_resolve(self, info: Info, input: TicketResolveInput) -> TicketResolvePayload:
         ticket = service.ticket_resolve(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
         return TicketResolvePayload(ticket=ticket)
@@ -386,7 +402,7 @@ class TicketMutations:
         return TicketReopenPayload(ticket=ticket)
 
     @strawberry.mutation(description="Change the ticket's priority.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_priority_change(
         self, info: Info, input: TicketPriorityChangeInput
     ) -> TicketPriorityChangePayload:
@@ -396,20 +412,21 @@ class TicketMutations:
         return TicketPriorityChangePayload(ticket=ticket)
 
     @strawberry.mutation(description="Move the ticket to another department's queue.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_department_change(
         self, info: Info, input: TicketDepartmentChangeInput
     ) -> TicketDepartmentChangePayload:
         ticket = service.ticket_department_change(
             ticket=_ticket(info, input.ticket_id),
             actor=viewer(info),
-            department=load_optional(info, input.department_id, DepartmentNode,
-                                     field="department_id"),
+            department=load_optional(
+                info, input.department_id, DepartmentNode, field="department_id"
+            ),
         )
         return TicketDepartmentChangePayload(ticket=ticket)
 
     @strawberry.mutation(description="Add tags to the ticket.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_tags_add(self, info: Info, input: TicketTagsAddInput) -> TicketTagsAddPayload:
         ticket = service.ticket_tags_add(
             ticket=_ticket(info, input.ticket_id),
@@ -419,7 +436,7 @@ class TicketMutations:
         return TicketTagsAddPayload(ticket=ticket)
 
     @strawberry.mutation(description="Remove tags from the ticket.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_tags_remove(
         self, info: Info, input: TicketTagsRemoveInput
     ) -> TicketTagsRemovePayload:
@@ -431,13 +448,13 @@ class TicketMutations:
         return TicketTagsRemovePayload(ticket=ticket)
 
     @strawberry.mutation(description="Follow the ticket (staff).")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_follow(self, info: Info, input: TicketFollowInput) -> TicketFollowPayload:
         ticket = service.ticket_follow(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
         return TicketFollowPayload(ticket=ticket)
 
     @strawberry.mutation(description="Stop following the ticket.")
-    @mutation_payload
+    @staff_mutation_payload
     def ticket_unfollow(self, info: Info, input: TicketUnfollowInput) -> TicketUnfollowPayload:
         ticket = service.ticket_unfollow(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
         return TicketUnfollowPayload(ticket=ticket)
@@ -445,16 +462,15 @@ class TicketMutations:
     @strawberry.mutation(
         description="Apply the same changes to many tickets; each succeeds or fails on its own."
     )
-    @mutation_payload
+    @staff_mutation_payload
     def tickets_bulk_update(
         self, info: Info, input: TicketsBulkUpdateInput
     ) -> TicketsBulkUpdatePayload:
         actor = viewer(info)
-        require_staff(actor)
         status = Status.CLOSED if input.close else _given(input.status)
         changes = service.BulkChanges(
-            status=status,  # type: ignore[arg-type]
-            priority=_given(input.priority),  # type: ignore[arg-type]
+            status=status,
+            priority=_given(input.priority),
             assignee=_load_unset(info, input.assignee_id, UserNode, "assignee_id"),
             department=_load_unset(info, input.department_id, DepartmentNode, "department_id"),
             add_tags=tuple(load_many(info, input.add_tag_ids or [], TagNode, field="add_tag_ids")),
@@ -468,17 +484,20 @@ class TicketMutations:
             try:
                 found.append((gid, load(info, gid, TicketNode, field="ticket_ids")))
             except DomainError as error:
-                results.append(TicketBulkResult(ticket_id=gid, ticket=None,
-                                                errors=user_errors(error.problems)))
+                results.append(
+                    TicketBulkResult(ticket_id=gid, ticket=None, errors=user_errors(error.problems))
+                )
         outcomes = service.tickets_bulk_update(
             tickets=[ticket for _gid, ticket in found], actor=actor, changes=changes
         )
         for (gid, _ticket), outcome in zip(found, outcomes, strict=True):
-            results.append(TicketBulkResult(
-                ticket_id=gid,
-                ticket=outcome.ticket if outcome.ok else None,  # type: ignore[arg-type]
-                errors=user_errors(outcome.problems),
-            ))
+            results.append(
+                TicketBulkResult(
+                    ticket_id=gid,
+                    ticket=outcome.ticket if outcome.ok else None,
+                    errors=user_errors(outcome.problems),
+                )
+            )
         return TicketsBulkUpdatePayload(results=results)
 
 
@@ -489,9 +508,11 @@ def _own(actor: object, requester_id: relay.GlobalID | None) -> object:
     return None
 
 
-def _refuse_if_given(value: object) -> None:
+def _refuse_if_given(value: T) -> T:
+    """Customers may not set staff-only fields: refuse them when given."""
     if value:
         raise NotAllowed("Only agents can assign or tag tickets.")
+    return value
 
 
 def _load_unset(info: Info, gid: relay.GlobalID | None, node: type, field: str) -> object:

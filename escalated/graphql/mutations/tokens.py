@@ -20,7 +20,9 @@ Errors = strawberry.field(default_factory=list)
 
 @strawberry.input
 class ApiTokenCreateInput:
-    name: str
+    name: str | None = strawberry.field(
+        default=None, description="Required; a typed REQUIRED error when missing."
+    )
     user_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Admins only: issue the token for this person."
     )
@@ -62,7 +64,7 @@ class TokenMutations:
             scopes=[str(scope) for scope in input.scopes],
             expires_at=input.expires_at,
         )
-        return ApiTokenCreatePayload(api_token=token, token=raw)  # type: ignore[arg-type]
+        return ApiTokenCreatePayload(api_token=token, token=raw)
 
     @strawberry.mutation(description="Revoke an API token at once.")
     @mutation_payload
@@ -70,4 +72,4 @@ class TokenMutations:
         token = service.api_token_revoke(
             actor=viewer(info), token=load(info, input.id, ApiTokenNode, field="id")
         )
-        return ApiTokenRevokePayload(api_token=token)  # type: ignore[arg-type]
+        return ApiTokenRevokePayload(api_token=token)

@@ -1,0 +1,146 @@
+"""Seed the demo helpdesk and print how to sign in. Safe to run again: data is created once,
+and each run issues fresh demo API tokens (a token is only ever shown when it is issued)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from escalated.access import SystemActor
+from escalated.models import ApiToken, Department, Tag, Ticket
+from escalated.services import organisation, tickets, tokens
+
+SEEDER = SystemActor("command:seed_demo")
+DEMO_TOKEN = "Demo token"
+
+PEOPLE = [
+    # username, password, first, last, role
+    ("admin", "admin", "Ada", "Admin", "admin"),
+    ("agent", "agent", "Alan", "Agent", "agent"),
+    ("customer", "customer", "Cora", "Customer", "customer"),
+]
+
+TICKETS = [
+    # subject, priority, department slug, ticket_type, story
+    ("Charged twice for my subscription", "high", "billing", "problem", "agent-replied"),
+    ("How do I export my invoices?", "low", "billing", "question", "open"),
+    ("Login page shows a blank screen", "urgent", "support", "incident", "escalated"),
+    ("Please add dark mode", "low", "support", "task", "resolved"),
+    ("Password reset email never arrives", "high", "support", "problem", "customer-replied"),
+    ("Cancel my account", "medium", "billing", "question", "closed"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users, departments, tags and tickets; print credentials and API tokens."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            people = {row[0]: _person(*row) for row in PEOPLE}
+            if not Ticket.objects.exists():
+                self._organisation(people)
+                self._tickets(people)
+            issued = self._tokens(people)
+        self._report(issued)
+
+    def _organisation(self, people: dict[str, Any]) -> None:
+        organisation.department_create(
+            actor=SEEDER,
+            name="Support",
+            description="Product questions and problems.",
+            agents=[people["agent"]],
+        )
+        organisation.department_create(
+            actor=SEEDER,
+            name="Billing",
+            description="Invoices, refunds and plans.",
+            agents=[people["agent"]],
+        )
+        for name, color in [("VIP", "#7C3AED"), ("Bug", "#DC2626"), ("Refund", "#059669")]:
+            organisation.tag_create(actor=SEEDER, name=name, color=color)
+        organisation.canned_response_create(
+            actor=SEEDER,
+            title="Thanks, looking into it",
+            category="General",
+            body="<p>Thanks for getting in touch. We are looking into this now.</p>",
+        )
+        organisation.canned_response_create(
+            actor=SEEDER,
+            title="Refund issued",
+            category="Billing",
+            body="<p>We have issued a refund; it reaches your account in 3-5 working days.</p>",
+        )
+
+    def _tickets(self, people: dict[str, Any]) -> None:
+        customer, agent = people["customer"], people["agent"]
+        for subject, priority, slug, kind, story in TICKETS:
+            ticket = tickets.ticket_create(
+                actor=customer,
+                subject=subject,
+                priority=priority,
+                ticket_type=kind,
+                description=f"{subject}. Could you help, please?",
+                department=Department.objects.get(slug=slug),
+            )
+            if story == "open":
+                continue
+            ticket = tickets.ticket_assign(ticket=ticket, actor=agent, assignee=agent)
+            tickets.ticket_note_add(
+                ticket=ticket, author=agent, body="Internal: checked the logs, see below."
+            )
+            tickets.ticket_reply(
+                ticket=ticket, author=agent, body="<p>Thanks! We are on it and will update you.</p>"
+            )
+            if story == "customer-replied":
+                tickets.ticket_reply(ticket=ticket, author=customer, body="<p>Any news?</p>")
+            elif story == "escalated":
+                tickets.ticket_escalate(ticket=ticket, actor=agent, reason="Affects many users")
+                tickets.ticket_tags_add(
+                    ticket=ticket, actor=agent, tags=Tag.objects.filter(slug="bug")
+                )
+            elif story in ("resolved", "closed"):
+                tickets.ticket_resolve(ticket=ticket, actor=agent)
+                if story == "closed":
+                    tickets.ticket_close(ticket=ticket, actor=agent)
+
+    def _tokens(self, people: dict[str, Any]) -> dict[str, str]:
+        ApiToken.objects.filter(name=DEMO_TOKEN).delete()
+        return {
+            username: tokens.api_token_create(actor=SEEDER, user=user, name=DEMO_TOKEN)[1]
+            for username, user in people.items()
+        }
+
+    def _report(self, issued: dict[str, str]) -> None:
+        out = self.stdout.write
+        out(self.style.SUCCESS("Escalated demo is ready."))
+        out("GraphiQL: http://127.0.0.1:8000/support/graphql/  (sign in at /admin/login/ first,")
+        out("          or send the header  Authorization: Bearer <token>)")
+        out("")
+        for username, password, *_rest, role in PEOPLE:
+            out(
+                f"  {role:<9} username {username:<9} password {password:<9} "
+                f"token {issued[username]}"
+            )
+
+
+def _person(username: str, password: str, first: str, last: str, role: str) -> Any:
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+    )
+    if created:
+        user.set_password(password)
+        if role == "admin":
+            user.is_staff = True
+            user.is_superuser = True
+        user.save()
+        if role == "agent":
+            user.user_permissions.add(
+                Permission.objects.get(codename="agent", content_type__app_label="escalated")
+            )
+    return user

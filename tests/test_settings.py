@@ -1,0 +1,87 @@
+"""ESCALATED settings: defaults, merging, and start-up checks that name the bad key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from escalated.checks import check_escalated_settings
+from escalated.conf import escalated_settings
+
+
+def _messages(value: Any) -> list[str]:
+    with override_settings(ESCALATED=value):
+        return [error.msg for error in check_escalated_settings()]
+
+
+def test_defaults_match_the_seed() -> None:
+    assert escalated_settings.MODE == "self_hosted"
+    assert escalated_settings.TABLE_PREFIX == "escalated_"
+    assert escalated_settings.ROUTE_PREFIX == "support"
+    assert escalated_settings.DEFAULT_PRIORITY == "medium"
+    assert escalated_settings.ALLOW_CUSTOMER_CLOSE is True
+    assert escalated_settings.AUTO_CLOSE_RESOLVED_AFTER_DAYS == 7
+    assert escalated_settings.MAX_ATTACHMENTS == 5
+    assert escalated_settings.MAX_ATTACHMENT_SIZE_KB == 10240
+    assert escalated_settings.NOTIFICATION_CHANNELS == ["email"]
+    assert escalated_settings.WEBHOOK_URL is None
+    assert escalated_settings.HOSTED_API_KEY is None
+    assert escalated_settings.SLA["BUSINESS_HOURS"] == {
+        "START": "09:00",
+        "END": "17:00",
+        "TIMEZONE": "UTC",
+        "DAYS": [1, 2, 3, 4, 5],
+    }
+
+
+@override_settings(ESCALATED={"SLA": {"BUSINESS_HOURS": {"TIMEZONE": "Europe/Berlin"}}})
+def test_nested_settings_merge_over_the_defaults() -> None:
+    hours = escalated_settings.SLA["BUSINESS_HOURS"]
+
+    assert hours["TIMEZONE"] == "Europe/Berlin"
+    assert hours["START"] == "09:00"
+    assert escalated_settings.SLA["ENABLED"] is True
+
+
+def test_good_settings_pass() -> None:
+    assert _messages({"MODE": "synced", "REFERENCE_PREFIX": "HELP", "AGENT_SCOPE": "all"}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ({"MODEE": "synced"}, "ESCALATED['MODEE'] is not a known setting"),
+        ({"MODE": "hybrid"}, "ESCALATED['MODE'] must be one of"),
+        ({"DEFAULT_PRIORITY": "asap"}, "ESCALATED['DEFAULT_PRIORITY']"),
+        ({"MAX_ATTACHMENTS": 0}, "ESCALATED['MAX_ATTACHMENTS'] must be a positive integer"),
+        ({"ALLOW_CUSTOMER_CLOSE": "yes"}, "ESCALATED['ALLOW_CUSTOMER_CLOSE']"),
+        (
+            {"SLA": {"BUSINESS_HOURS": {"TIMEZONE": "Mars/Olympus"}}},
+            "ESCALATED['SLA']['BUSINESS_HOURS']['TIMEZONE'] is not a known IANA time zone",
+        ),
+        (
+            {"SLA": {"BUSINESS_HOURS": {"START": "9am"}}},
+            "ESCALATED['SLA']['BUSINESS_HOURS']['START']",
+        ),
+        ({"SLA": {"WARP": True}}, "ESCALATED['SLA']['WARP'] is not a known setting"),
+        ({"STATUS_TRANSITIONS": {"open": ["done"]}}, "ESCALATED['STATUS_TRANSITIONS']"),
+        ({"NOTIFICATION_CHANNELS": ["pigeon"]}, "ESCALATED['NOTIFICATION_CHANNELS']"),
+        ({"REFERENCE_PREFIX": "esc-"}, "ESCALATED['REFERENCE_PREFIX']"),
+    ],
+)
+def test_bad_settings_fail_naming_the_key(value: dict[str, Any], named: str) -> None:
+    messages = _messages(value)
+
+    assert len(messages) == 1
+    assert named in messages[0]
+
+
+def test_a_bad_setting_stops_start_up() -> None:
+    with override_settings(ESCALATED={"MODE": "hybrid"}), pytest.raises(SystemCheckError) as stop:
+        call_command("check")
+
+    assert "escalated.E001" in str(stop.value)
