@@ -225,6 +225,11 @@ OPTIONS: dict[str, Option] = {
     "MAX_QUERY_DEPTH": Option(12, _positive_int, "Deepest GraphQL selection allowed."),
     "MAX_QUERY_TOKENS": Option(5000, _positive_int, "Largest GraphQL document, in tokens."),
     "MAX_ALIASES": Option(30, _positive_int, "Most aliases in one GraphQL operation."),
+    "MAX_QUERY_COST": Option(
+        50_000,
+        _positive_int,
+        "Most fields one GraphQL operation may fetch, counting each page a connection asks for.",
+    ),
     "MASK_ERRORS": Option(
         None, _is_optional_bool, "Hide unexpected exception messages (None: when not DEBUG)."
     ),

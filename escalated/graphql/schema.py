@@ -22,6 +22,7 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
+from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.mutations.organisation import OrganisationMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
@@ -55,6 +56,7 @@ def build_schema() -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
+        QueryCostLimiter,
     ]
     mask = escalated_settings.MASK_ERRORS
     if mask if mask is not None else not settings.DEBUG:

@@ -1,0 +1,71 @@
+"""Production limits on GraphQL requests: depth, aliases, and cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import override_settings
+
+from tests.conftest import World, data_of
+
+NESTED = """query($outer: Int, $inner: Int) { tickets(first: $outer) { edges { node {
+    subject replies(first: $inner) { edges { node { body author { name } } } } } } } }"""
+
+
+def test_a_cheap_queue_query_runs(world: World, gql: Any) -> None:
+    result = gql(NESTED, {"outer": 50, "inner": 10}, user=world.agent)
+
+    assert data_of(result)["tickets"]["edges"]
+
+
+def test_multiplying_pages_is_refused_before_anything_runs(world: World, gql: Any) -> None:
+    result = gql(NESTED, {"outer": 100, "inner": 100}, user=world.agent)
+
+    error = result["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    # 100 tickets x (node, subject, replies: 100 x (edges, node, body, author, name) + ...)
+    assert error["extensions"]["cost"] > 50_000
+    assert "data" not in result or result["data"] is None
+
+
+def test_a_missing_page_size_counts_as_the_largest_page(world: World, gql: Any) -> None:
+    unbounded = """{ tickets { edges { node {
+        subject replies { edges { node { body author { name } } } } } } } }"""
+
+    result = gql(unbounded, user=world.agent)
+
+    assert result["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+def test_fragments_are_counted(world: World, gql: Any) -> None:
+    query = """query { tickets(first: 100) { edges { node { ...T } } } }
+        fragment T on Ticket { replies(first: 100) { edges { node { body author { name } } } } }"""
+
+    result = gql(query, user=world.agent)
+
+    assert result["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+@override_settings(ESCALATED={"MAX_QUERY_COST": 10})
+def test_the_limit_is_a_setting(world: World, gql: Any) -> None:
+    result = gql("{ tickets(first: 5) { edges { node { subject } } } }", user=world.agent)
+
+    assert result["errors"][0]["extensions"]["limit"] == 10
+
+
+def test_deep_queries_are_refused(world: World, gql: Any) -> None:
+    deep = "{ tickets(first: 1) { edges { node { replies(first: 1) { edges { node { ticket {"
+    deep += " replies(first: 1) { edges { node { ticket { replies(first: 1) { edges { node {"
+    deep += " ticket { subject } } } } } } } } } } } } } } } }"
+
+    result = gql(deep, user=world.agent)
+
+    assert "exceeds maximum operation depth" in result["errors"][0]["message"]
+
+
+def test_alias_floods_are_refused(world: World, gql: Any) -> None:
+    aliases = " ".join(f"a{n}: viewer {{ role }}" for n in range(31))
+
+    result = gql(f"{{ {aliases} }}", user=world.agent)
+
+    assert "aliases" in result["errors"][0]["message"]
