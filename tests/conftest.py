@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +173,31 @@ class GraphQL:
         assert response.status_code in (200, 400), response.content
         return response.json()
 
+    def multipart(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, Any],
+        *,
+        user: Any = None,
+        headers: dict[str, str] | None = None,
+        expect: int = 200,
+    ) -> dict[str, Any]:
+        """Post per the GraphQL multipart request spec: ``files`` maps a variable path (e.g.
+        ``"variables.input.attachments.0"``) to an uploaded file."""
+        self.client.logout()
+        if user is not None:
+            self.client.force_login(user)
+        names = {path: str(n) for n, path in enumerate(files)}
+        data = {
+            "operations": json.dumps({"query": query, "variables": variables}),
+            "map": json.dumps({name: [path] for path, name in names.items()}),
+            **{name: files[path] for path, name in names.items()},
+        }
+        response = self.client.post(self.url, data, headers=headers or {})
+        assert response.status_code == expect, response.content
+        return response.json()
+
 
 @pytest.fixture
 def gql(db: Any) -> GraphQL:
@@ -182,3 +208,43 @@ def data_of(result: dict[str, Any]) -> dict[str, Any]:
     """The data of a result that must have no top-level errors."""
     assert "errors" not in result, result["errors"]
     return result["data"]
+
+
+# --- attachments and guests -------------------------------------------------------------------
+
+
+@pytest.fixture
+def file_store(settings: Any, tmp_path: Any) -> Any:
+    """Attachments go to a FileSystemStorage in a fresh directory, under their own alias."""
+    location = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "escalated_test": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    settings.ESCALATED = {**settings.ESCALATED, "ATTACHMENT_STORAGE": "escalated_test"}
+    return location
+
+
+def stored_files(location: Any) -> list[str]:
+    """Every file under a storage directory, relative to it."""
+    return sorted(str(p.relative_to(location)) for p in location.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def guests_on(settings: Any) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, "GUEST_TICKETS_ENABLED": True}
+
+
+def open_guest_ticket(**extra: Any) -> tuple[Ticket, str]:
+    """A guest ticket (guest tickets must be enabled) and its guest token."""
+    from escalated.services import guests
+
+    values = {"name": "Gail Guest", "email": "gail@example.net", "subject": "Where is my order?"}
+    return guests.guest_ticket_create(**{**values, **extra})
+
+
+def guest_header(token: str) -> dict[str, str]:
+    return {"X-Escalated-Guest-Token": token}
