@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from strawberry import relay
 
 from escalated.models import Department, Reply, Tag, Ticket
@@ -27,6 +27,7 @@ NODE_NAMES = {
     "CannedResponse": "CannedResponse",
     "TicketActivity": "TicketActivity",
     "ApiToken": "ApiToken",
+    "Attachment": "Attachment",
 }
 
 
@@ -98,7 +99,25 @@ class World:
     note: Reply
 
     def person(self, name: str) -> Any:
-        return None if name == "anonymous" else getattr(self, name)
+        return None if name in ("anonymous", "guest") else getattr(self, name)
+
+    def guest_headers(self) -> dict[str, str]:
+        """Credentials of a guest with a ticket of their own in billing, made on first use."""
+        if not hasattr(self, "_guest_token"):
+            from escalated.services import guests
+
+            unlimited = {"PER_EMAIL": 10**9, "PER_IP": 10**9}
+            with override_settings(
+                ESCALATED={"GUEST_TICKETS_ENABLED": True, "GUEST_RATE_LIMIT": unlimited}
+            ):
+                ticket, token = guests.guest_ticket_create(
+                    name="Gus Guest",
+                    email="gus@example.org",
+                    subject="My parcel",
+                    department=self.billing,
+                )
+            self.guest_ticket, self._guest_token = ticket, token
+        return guest_header(self._guest_token)
 
 
 @pytest.fixture

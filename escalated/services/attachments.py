@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -179,7 +179,7 @@ def attachments_store(
         generated = f"escalated/attachments/{now:%Y/%m}/{uuid.uuid4().hex}"
         checked.upload.seek(0)
         stored_name = storage.save(generated, checked.upload)
-        _delete_unless_committed(alias, stored_name)
+        _delete_unless_committed(storage, stored_name)
         rows.append(
             Attachment(
                 ticket=ticket,
@@ -195,7 +195,7 @@ def attachments_store(
     return Attachment.objects.bulk_create(rows)
 
 
-def _delete_unless_committed(alias: str, name: str) -> None:
+def _delete_unless_committed(storage: Storage, name: str) -> None:
     """Delete the stored file ``name`` if the current transaction does not commit.
 
     Django has no rollback hook, but it does drop its on-commit callbacks when a transaction
@@ -212,9 +212,9 @@ def _delete_unless_committed(alias: str, name: str) -> None:
         if state["kept"]:
             return
         try:
-            storages[alias].delete(name)
+            storage.delete(name)
         except Exception:
-            logger.exception("Could not delete attachment %s from storage %r", name, alias)
+            logger.exception("Could not delete the rolled-back attachment %s", name)
 
     transaction.on_commit(keep)
     weakref.finalize(keep, delete_if_dropped)

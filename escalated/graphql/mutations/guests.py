@@ -106,6 +106,8 @@ class GuestMutations:
             client_ip=request.META.get("REMOTE_ADDR"),
             base_url=_base_url(info),
         )
+        # The caller is that guest now: the payload shows the ticket as the guest sees it.
+        request.escalated_guest = service.guest_authenticate(token)  # type: ignore[attr-defined]
         return GuestTicketCreatePayload(ticket=ticket, guest_token=token)
 
     @strawberry.mutation(
