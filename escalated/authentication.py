@@ -27,7 +27,8 @@ def csrf_failure(request: HttpRequest) -> str | None:
     """Django's CSRF verdict for this request: None when it passes, else the reason."""
     check = _CsrfCheck(lambda _request: HttpResponse())
     check.process_request(request)
-    return check.process_view(request, lambda _r: HttpResponse(), (), {})
+    verdict: object = check.process_view(request, lambda _r: HttpResponse(), (), {})
+    return verdict if isinstance(verdict, str) else None
 
 
 def bearer_token(request: HttpRequest) -> str | None:

@@ -10,6 +10,7 @@ bytes look like.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import unicodedata
 import uuid
@@ -96,7 +97,9 @@ def _extension(filename: str) -> str:
     return extension.lower() if dot and stem else ""
 
 
-def attachments_check(files: Sequence[Any] | None, *, field: str = "attachments") -> list[Any]:
+def attachments_check(
+    files: Sequence[Any] | None, *, field: str = "attachments"
+) -> list[CheckedFile]:
     """Check every file against the limits and return them as :class:`CheckedFile`; or raise
     one DomainError naming every file at fault. Nothing is written either way."""
     files = list(files or [])
@@ -291,6 +294,6 @@ def _guest_link_valid(attachment: Attachment, guest: Any) -> bool:
     access = GuestAccess.objects.filter(pk=access_id, ticket_id=attachment.ticket_id).first()
     if access is None or not access.token_is_live or access.token_hash is None:
         return False
-    return not attachment.is_internal and signing.constant_time_compare(
-        binding, _guest_binding(access.token_hash)
+    return not attachment.is_internal and hmac.compare_digest(
+        str(binding), _guest_binding(access.token_hash)
     )
