@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -267,3 +268,17 @@ def open_guest_ticket(**extra: Any) -> tuple[Ticket, str]:
 
 def guest_header(token: str) -> dict[str, str]:
     return {"X-Escalated-Guest-Token": token}
+
+
+@pytest.fixture
+def compare_digest_calls(monkeypatch: Any) -> list[tuple[str, str]]:
+    """Every call to hmac.compare_digest while the test runs (the real function still answers)."""
+    calls: list[tuple[str, str]] = []
+    real = hmac.compare_digest
+
+    def spy(a: str, b: str) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    return calls

@@ -3,7 +3,6 @@ rotatable), what a guest may and may not do, rate limits, and claiming into an a
 
 from __future__ import annotations
 
-import hmac
 import re
 import threading
 from datetime import timedelta
@@ -202,20 +201,13 @@ def test_guest_authenticate_is_the_door_agnostic_check(world: World, guests_on: 
 
 
 def test_tokens_are_compared_in_constant_time(
-    world: World, guests_on: None, monkeypatch: Any
+    world: World, guests_on: None, compare_digest_calls: list[tuple[str, str]]
 ) -> None:
     _ticket, token = open_guest_ticket()
-    compared: list[tuple[str, str]] = []
-    real = hmac.compare_digest
-
-    def spy(a: str, b: str) -> bool:
-        compared.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(hmac, "compare_digest", spy)
 
     assert guests.guest_authenticate(token) is not None
-    assert compared == [(GuestAccess.objects.get().token_hash, compared[0][1])]
+    stored = GuestAccess.objects.get().token_hash
+    assert compare_digest_calls == [(stored, stored)]
 
 
 def test_an_expired_token_is_refused(world: World, gql: Any, guests_on: None) -> None:
@@ -384,6 +376,15 @@ def verified(user: Any) -> bool:
     return user.username != "unverified"
 
 
+@pytest.fixture
+def claims_on(settings: Any) -> None:
+    settings.ESCALATED = {
+        **settings.ESCALATED,
+        "GUEST_TICKETS_ENABLED": True,
+        "GUEST_CLAIM_EMAIL_VERIFIED": "tests.test_guests.verified",
+    }
+
+
 def _claimable(world: World) -> tuple[Ticket, str, Any]:
     ticket, token = open_guest_ticket(email="Cora.Guest@Example.com")
     guest = guests.guest_authenticate(token)
@@ -406,12 +407,7 @@ def test_claiming_is_refused_until_the_host_says_how_to_verify(
     assert not Ticket.objects.filter(requester=user).exists()
 
 
-def test_an_unverified_email_cannot_claim(world: World, gql: Any, settings: Any) -> None:
-    settings.ESCALATED = {
-        **settings.ESCALATED,
-        "GUEST_TICKETS_ENABLED": True,
-        "GUEST_CLAIM_EMAIL_VERIFIED": "tests.test_guests.verified",
-    }
+def test_an_unverified_email_cannot_claim(world: World, gql: Any, claims_on: None) -> None:
     _ticket, _token, _user = _claimable(world)
     impostor = make_user("unverified")
     impostor.email = "cora.guest@example.com"
@@ -423,12 +419,9 @@ def test_an_unverified_email_cannot_claim(world: World, gql: Any, settings: Any)
     assert not Ticket.objects.filter(requester=impostor).exists()
 
 
-def test_a_verified_user_claims_their_guest_tickets(world: World, gql: Any, settings: Any) -> None:
-    settings.ESCALATED = {
-        **settings.ESCALATED,
-        "GUEST_TICKETS_ENABLED": True,
-        "GUEST_CLAIM_EMAIL_VERIFIED": "tests.test_guests.verified",
-    }
+def test_a_verified_user_claims_their_guest_tickets(
+    world: World, gql: Any, claims_on: None
+) -> None:
     ticket, token, user = _claimable(world)
     someone_elses, _ = open_guest_ticket(email="else@example.com")
 

@@ -33,6 +33,12 @@ def _guest_ticket_input(w: World) -> dict[str, object]:
 # On the guest's ticket (in billing): its guest and billing's staff act; customers and the
 # sales agent do not find it.
 ON_GUEST_TICKET = only(STAFF | {"guest"}, refused=NOT_FOUND, anonymous=DENIED, outsider=NOT_FOUND)
+READ_GUEST_TICKET = {
+    **dict.fromkeys(PERSONAS, NULL),
+    "agent": OK,
+    "admin": OK,
+    "guest": OK,
+}
 ENABLED = {"GUEST_TICKETS_ENABLED": True, "GUEST_RATE_LIMIT": {"PER_EMAIL": 10**9}}
 
 MUTATIONS = [
@@ -92,30 +98,14 @@ QUERIES = [
         "ticket(id) (the guest's ticket)",
         "query($id: ID!) { ticket(id: $id) { id } }",
         lambda w: {"id": gid(w.guest_ticket)},
-        {
-            "anonymous": NULL,
-            "customer": NULL,
-            "other_customer": NULL,
-            "agent": OK,
-            "outsider": NULL,
-            "admin": OK,
-            "guest": OK,
-        },
+        READ_GUEST_TICKET,
         setup=_guest_ticket,
     ),
     Op(
         "node (the guest's ticket)",
         "query($id: ID!) { node(id: $id) { id } }",
         lambda w: {"id": gid(w.guest_ticket)},
-        {
-            "anonymous": NULL,
-            "customer": NULL,
-            "other_customer": NULL,
-            "agent": OK,
-            "outsider": NULL,
-            "admin": OK,
-            "guest": OK,
-        },
+        READ_GUEST_TICKET,
         setup=_guest_ticket,
     ),
 ]
