@@ -6,9 +6,9 @@ from django.contrib import admin
 from escalated.models import (
     ApiToken,
     Attachment,
-    GuestAccess,
     CannedResponse,
     Department,
+    GuestAccess,
     Reply,
     Tag,
     Ticket,
