@@ -8,7 +8,7 @@ This is the one place row-level access is decided. The GraphQL types scope their
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -21,7 +21,7 @@ from escalated.errors import NotAllowed
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from escalated.models import Reply, Ticket
+    from escalated.models import Attachment, Reply, Ticket
 
 
 class Role(StrEnum):
@@ -31,6 +31,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     # Not a person: an escalation rule, a management command. Acts with an admin's reach.
     SYSTEM = "system"
+    # Someone holding a guest ticket's magic link: sees that one ticket and nothing else.
+    GUEST = "guest"
 
 
 STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN, Role.SYSTEM})
@@ -46,8 +48,32 @@ class SystemActor:
     is_authenticated: bool = True
 
 
+@dataclass(frozen=True)
+class GuestActor:
+    """Whoever presents a live guest token: the guest requester of exactly one ticket.
+
+    Not a user: ``is_authenticated`` is False so nothing mistakes a guest for a signed-in
+    account, and :func:`role_of` recognises the type instead. Made only by
+    :func:`escalated.services.guests.guest_authenticate`.
+    """
+
+    ticket_id: int
+    access_id: int
+    name: str
+    email: str
+    pk: None = None
+    id: None = None
+    is_authenticated: bool = False
+    # The hash of the token they presented: signed download links are bound to it.
+    token_hash: str = field(default="", repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"guest:{self.email}"
+
+
 User: TypeAlias = "AbstractBaseUser | AnonymousUser"
-Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor"
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor | GuestActor"
 
 _ROLE_CACHE = "_escalated_role"
 _DEPARTMENTS_CACHE = "_escalated_department_ids"
@@ -76,6 +102,8 @@ def role_of(actor: Any) -> Role:
     """The actor's role, computed once per user object (one request) and then remembered."""
     if isinstance(actor, SystemActor):
         return Role.SYSTEM
+    if isinstance(actor, GuestActor):
+        return Role.GUEST
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Role.ANONYMOUS
     cached = getattr(actor, _ROLE_CACHE, None)
@@ -128,6 +156,8 @@ def visible_tickets(actor: Any, queryset: QuerySet[Ticket] | None = None) -> Que
         )
     if role is Role.CUSTOMER:
         return qs.filter(requester_id=actor.pk)
+    if role is Role.GUEST:
+        return qs.filter(pk=actor.ticket_id)
     return qs.none()
 
 
@@ -143,9 +173,17 @@ def can_see_ticket(actor: Any, ticket: Ticket) -> bool:
             or ticket.department_id in agent_department_ids(actor)
             or ticket.assignee_id == actor.pk
         )
-    if role is Role.CUSTOMER:
-        return ticket.requester_id == actor.pk
+    if role in (Role.CUSTOMER, Role.GUEST):
+        return is_requester(actor, ticket)
     return False
+
+
+def is_requester(actor: Any, ticket: Ticket) -> bool:
+    """Whether ``actor`` is the person the ticket is for: its signed-in requester, or the guest
+    holding its magic link. Requester-only actions (rating, customer close) ask this."""
+    if isinstance(actor, GuestActor):
+        return ticket.pk == actor.ticket_id
+    return actor is not None and actor.pk is not None and ticket.requester_id == actor.pk
 
 
 def visible_replies(actor: Any, queryset: QuerySet[Reply]) -> QuerySet[Reply]:
@@ -168,16 +206,15 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset
     if role_of(actor) is Role.ANONYMOUS:
         return queryset.none()
-    mine = Ticket.objects.filter(requester_id=actor.pk)
-    return queryset.filter(
-        Q(pk=actor.pk)
-        | Q(pk__in=mine.filter(assignee__isnull=False).values("assignee_id"))
-        | Q(
-            pk__in=Reply.objects.filter(
-                ticket__in=mine, is_internal_note=False, author__isnull=False
-            ).values("author_id")
-        )
+    mine = visible_tickets(actor, Ticket.objects.all())
+    people = Q(pk__in=mine.filter(assignee__isnull=False).values("assignee_id")) | Q(
+        pk__in=Reply.objects.filter(
+            ticket__in=mine, is_internal_note=False, author__isnull=False
+        ).values("author_id")
     )
+    if actor.pk is not None:  # a guest is nobody's user row
+        people |= Q(pk=actor.pk)
+    return queryset.filter(people)
 
 
 class TicketAction(StrEnum):
@@ -198,10 +235,16 @@ def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> N
         raise NotAllowed("You cannot see this ticket.")
     if is_staff(actor):
         return
-    if action in (TicketAction.VIEW, TicketAction.REPLY, TicketAction.REOPEN):
+    if action in (TicketAction.VIEW, TicketAction.REPLY):
         return
-    if action is TicketAction.CLOSE and escalated_settings.ALLOW_CUSTOMER_CLOSE:
+    if action is TicketAction.REOPEN:
+        if role_of(actor) is Role.GUEST:
+            raise NotAllowed("A guest link cannot reopen a ticket; reply, or ask the support team.")
         return
+    if action is TicketAction.CLOSE:
+        if escalated_settings.ALLOW_CUSTOMER_CLOSE:
+            return
+        raise NotAllowed("Only the support team can close tickets here.")
     raise NotAllowed("Only agents can do this.")
 
 
@@ -216,5 +259,25 @@ def require_admin(actor: Any) -> None:
 
 
 def require_signed_in(actor: Any) -> None:
-    if role_of(actor) is Role.ANONYMOUS:
+    """A signed-in account; a guest's link is not one."""
+    if role_of(actor) in (Role.ANONYMOUS, Role.GUEST):
         raise NotAllowed("Sign in first.")
+
+
+def visible_attachments(actor: Any, queryset: QuerySet[Attachment]) -> QuerySet[Attachment]:
+    """Files on visible tickets; a file on an internal note only for staff."""
+    from escalated.models import Ticket
+
+    if not is_staff(actor):
+        queryset = queryset.filter(Q(reply__isnull=True) | Q(reply__is_internal_note=False))
+    if role_of(actor) in (Role.ADMIN, Role.SYSTEM):
+        return queryset
+    return queryset.filter(ticket__in=visible_tickets(actor, Ticket.objects.all()))
+
+
+def can_download(actor: Any, attachment: Attachment) -> bool:
+    """The in-memory twin of :func:`visible_attachments`, for one file with its ticket and
+    reply loaded."""
+    if attachment.reply is not None and attachment.reply.is_internal_note and not is_staff(actor):
+        return False
+    return can_see_ticket(actor, attachment.ticket)

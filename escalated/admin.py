@@ -5,8 +5,10 @@ from django.contrib import admin
 
 from escalated.models import (
     ApiToken,
+    Attachment,
     CannedResponse,
     Department,
+    GuestAccess,
     Reply,
     Tag,
     Ticket,
@@ -92,3 +94,34 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # issue tokens with the API or `manage.py escalated_token create`
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ("filename", "ticket", "reply", "content_type", "size", "created_at")
+    list_filter = ("content_type", "storage")
+    search_fields = ("filename", "ticket__reference")
+    raw_id_fields = ("ticket", "reply", "uploaded_by")
+    readonly_fields = ("content_type", "size", "storage", "storage_name", "created_at")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # files arrive with a message, checked by the attachment service
+
+
+@admin.register(GuestAccess)
+class GuestAccessAdmin(admin.ModelAdmin):
+    list_display = ("email", "name", "ticket", "token_expires_at", "claimed_by", "claimed_at")
+    search_fields = ("email", "name", "ticket__reference")
+    raw_id_fields = ("ticket", "claimed_by")
+    readonly_fields = (
+        "token_prefix",
+        "token_hash",
+        "token_issued_at",
+        "token_expires_at",
+        "claimed_by",
+        "claimed_at",
+        "created_at",
+    )
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # guests open tickets themselves; rotate links with guestTokenRotate

@@ -17,3 +17,22 @@ def check_escalated_settings(app_configs: Any = None, **kwargs: Any) -> list[Che
         Error(problem, hint="See the settings table in Escalated's README.", id="escalated.E001")
         for problem in setting_problems(user)
     ]
+
+
+@register()
+def check_content_sniffing(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Attachments are typed by libmagic; without it every upload would fail, so say so now."""
+    try:
+        import magic
+
+        magic.from_buffer(b"%PDF-1.4", mime=True)
+    except (ImportError, OSError) as error:
+        return [
+            Error(
+                f"libmagic cannot be loaded ({error}); attachment types cannot be checked.",
+                hint="Install libmagic: 'apt-get install libmagic1' on Debian and Ubuntu, "
+                "'brew install libmagic' on macOS.",
+                id="escalated.E002",
+            )
+        ]
+    return []

@@ -158,6 +158,20 @@ def _dict(value: Any) -> str | None:
     return None if isinstance(value, Mapping) else "must be a dict"
 
 
+def _mime_patterns(value: Any) -> str | None:
+    ok = isinstance(value, list | tuple) and all(
+        isinstance(v, str) and re.fullmatch(r"[a-z0-9.+-]+/(\*|[a-z0-9.+-]+)", v) for v in value
+    )
+    return None if ok else "must be a list of MIME types such as 'image/png' or 'image/*'"
+
+
+def _extensions(value: Any) -> str | None:
+    ok = isinstance(value, list | tuple) and all(
+        isinstance(v, str) and re.fullmatch(r"[a-z0-9]+", v) for v in value
+    )
+    return None if ok else "must be a list of lower-case file extensions without dots, e.g. 'exe'"
+
+
 # --- the options ------------------------------------------------------------------------------
 
 BUSINESS_HOURS = {
@@ -172,6 +186,99 @@ SLA = {
     "TARGETED": Option(False, _is_bool, "Only tickets matched by a policy get a clock."),
     "BUSINESS_HOURS_ONLY": Option(False, _is_bool, "Default targets count business hours."),
     "BUSINESS_HOURS": Option({}, _dict, "The default business schedule.", BUSINESS_HOURS),
+}
+
+# Content types a message may carry, as sniffed from the bytes (libmagic), not as the client
+# claims. Blocked types win over allowed ones, so widening the allowed list (say to "text/*")
+# never lets these through.
+ATTACHMENT_ALLOWED_TYPES = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "image/heic",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/json",
+    "message/rfc822",
+    "application/zip",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "audio/mpeg",
+    "video/mp4",
+]
+# Types that run code in a browser or on the desktop.
+ATTACHMENT_BLOCKED_TYPES = [
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/javascript",
+    "application/javascript",
+    "text/x-shellscript",
+    "text/x-msdos-batch",
+    "text/x-php",
+    "application/x-executable",
+    "application/x-sharedlib",
+    "application/x-pie-executable",
+    "application/x-mach-binary",
+    "application/x-dosexec",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-msi",
+    "application/java-archive",
+]
+# Names a desktop runs when opened, whatever the bytes look like (a batch file is plain text).
+ATTACHMENT_BLOCKED_EXTENSIONS = [
+    "exe",
+    "com",
+    "bat",
+    "cmd",
+    "scr",
+    "pif",
+    "cpl",
+    "msi",
+    "msc",
+    "dll",
+    "js",
+    "jse",
+    "vbs",
+    "vbe",
+    "wsf",
+    "wsh",
+    "hta",
+    "ps1",
+    "psm1",
+    "lnk",
+    "reg",
+    "jar",
+    "app",
+    "sh",
+    "html",
+    "htm",
+    "xhtml",
+    "svg",
+    "php",
+]
+
+GUEST_RATE_LIMIT = {
+    "PER_EMAIL": Option(3, _positive_int, "Guest tickets one email address may open per window."),
+    "PER_IP": Option(10, _positive_int, "Guest tickets one client IP may open per window."),
+    "WINDOW_SECONDS": Option(3600, _positive_int, "Length of the rate-limit window, in seconds."),
+    "CACHE": Option(
+        "default",
+        _is_str,
+        "The Django cache alias holding the counters; production needs a shared cache "
+        "(Redis, Memcached, database) so every process counts together.",
+    ),
 }
 
 OPTIONS: dict[str, Option] = {
@@ -235,6 +342,50 @@ OPTIONS: dict[str, Option] = {
     ),
     "API_TOKEN_EXPIRY_DAYS": Option(
         None, _optional_positive_int, "Default lifetime of new API tokens (None: no expiry)."
+    ),
+    "ATTACHMENT_STORAGE": Option(
+        "default",
+        _is_str,
+        "Alias in Django's STORAGES that holds attachments (e.g. an S3 bucket via "
+        "django-storages). Keep it private: downloads go through Escalated's checked view.",
+    ),
+    "ATTACHMENT_ALLOWED_TYPES": Option(
+        ATTACHMENT_ALLOWED_TYPES,
+        _mime_patterns,
+        "Sniffed content types an attachment may have ('image/*' allows a major type).",
+    ),
+    "ATTACHMENT_BLOCKED_TYPES": Option(
+        ATTACHMENT_BLOCKED_TYPES,
+        _mime_patterns,
+        "Sniffed content types always refused, even when the allowed list would admit them.",
+    ),
+    "ATTACHMENT_BLOCKED_EXTENSIONS": Option(
+        ATTACHMENT_BLOCKED_EXTENSIONS,
+        _extensions,
+        "File name extensions always refused, whatever the content.",
+    ),
+    "ATTACHMENT_LINK_EXPIRY_MINUTES": Option(
+        60, _positive_int, "Lifetime of a signed attachment download link."
+    ),
+    "GUEST_TICKETS_ENABLED": Option(
+        False, _is_bool, "Anyone may open a ticket with a name and email (guestTicketCreate)."
+    ),
+    "GUEST_TOKEN_EXPIRY_DAYS": Option(
+        30, _positive_int, "Days a guest's magic link works; staff can rotate it for a new one."
+    ),
+    "GUEST_LINK_URL": Option(
+        None,
+        _is_optional_str,
+        "The guest ticket page a magic link opens, with {token} where the token goes, e.g. "
+        "'https://help.example.com/guest/{token}'. None: '/<ROUTE_PREFIX>/guest/{token}' on "
+        "the host that served the request.",
+    ),
+    "GUEST_RATE_LIMIT": Option({}, _dict, "Limits on guestTicketCreate.", GUEST_RATE_LIMIT),
+    "GUEST_CLAIM_EMAIL_VERIFIED": Option(
+        None,
+        _dotted_path_or_none,
+        "Dotted path to a callable(user) -> bool saying the user's email address is verified; "
+        "guestTicketsClaim is refused while this is None.",
     ),
 }
 

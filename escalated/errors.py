@@ -21,6 +21,11 @@ class ErrorCode(StrEnum):
     INVALID_ASSIGNEE = "invalid_assignee"
     INACTIVE = "inactive"
     NOT_ALLOWED = "not_allowed"
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    ATTACHMENT_EMPTY = "attachment_empty"
+    ATTACHMENT_TYPE_NOT_ALLOWED = "attachment_type_not_allowed"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from escalated import signals
-from escalated.access import SystemActor
-from escalated.models import Department, Reply, Status, Tag, Ticket, TicketActivity
+from escalated.access import GuestActor, SystemActor
+from escalated.models import Attachment, Department, Reply, Status, Tag, Ticket, TicketActivity
 
 if TYPE_CHECKING:
     from escalated.access import Actor
@@ -40,6 +40,15 @@ def person(actor: Any) -> Any:
     if actor is None or isinstance(actor, SystemActor):
         return None
     return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def actor_label(actor: Any) -> str:
+    """How an actor who is not a user is named on the timeline and on replies."""
+    return actor.label if isinstance(actor, SystemActor | GuestActor) else ""
+
+
+def _attachment_names(attachments: tuple[Attachment, ...]) -> dict[str, Any]:
+    return {"attachments": [a.filename for a in attachments]} if attachments else {}
 
 
 def user_label(user: Any) -> dict[str, Any] | None:
@@ -101,10 +110,12 @@ def _status_signals(event: TicketEvent, old: str, new: str, reason: str) -> list
 @dataclass(frozen=True, kw_only=True)
 class TicketCreated(TicketEvent):
     verb = "created"
+    attachments: tuple[Attachment, ...] = ()
 
     def change(self) -> Change:
         t = self.ticket
-        return {}, {"status": t.status, "priority": t.priority, "subject": t.subject}
+        after = {"status": t.status, "priority": t.priority, "subject": t.subject}
+        return {}, {**after, **_attachment_names(self.attachments)}
 
     def signals(self) -> list[SignalCall]:
         base = {"ticket": self.ticket, "user": self.user}
@@ -234,13 +245,14 @@ class ReplyAdded(TicketEvent):
 
     reply: Reply
     status_change: tuple[str, str] | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def verb(self) -> str:  # type: ignore[override]
         return "note_added" if self.reply.is_internal_note else "replied"
 
     def change(self) -> Change:
-        after: dict[str, Any] = {"reply_id": self.reply.pk}
+        after: dict[str, Any] = {"reply_id": self.reply.pk, **_attachment_names(self.attachments)}
         before: dict[str, Any] = {}
         if self.status_change:
             before["status"], after["status"] = self.status_change
@@ -280,6 +292,70 @@ class TicketFollowChanged(TicketEvent):
     @property
     def verb(self) -> str:  # type: ignore[override]
         return "followed" if self.following else "unfollowed"
+
+
+# --- guests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestTicketCreated(TicketCreated):
+    """A guest opened a ticket; ``guest_link`` is their magic link, for the email only (never
+    written to the timeline)."""
+
+    guest_name: str
+    guest_email: str
+    guest_link: str = field(repr=False)
+
+    def change(self) -> Change:
+        before, after = super().change()
+        return before, {**after, "guest": self.guest_email}
+
+    def signals(self) -> list[SignalCall]:
+        return [*super().signals(), _guest_link_signal(self)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestLinkRotated(TicketEvent):
+    """Staff replaced a guest's token: earlier links stop working, a new one is sent."""
+
+    verb = "guest_link_rotated"
+    guest_name: str
+    guest_email: str
+    guest_link: str = field(repr=False)
+
+    def change(self) -> Change:
+        return {}, {"guest": self.guest_email}
+
+    def signals(self) -> list[SignalCall]:
+        return [_guest_link_signal(self)]
+
+
+GuestLinkEvent = GuestTicketCreated | GuestLinkRotated
+
+
+def _guest_link_signal(event: GuestLinkEvent) -> SignalCall:
+    kwargs = {
+        "ticket": event.ticket,
+        "name": event.guest_name,
+        "email": event.guest_email,
+        "link": event.guest_link,
+    }
+    return (signals.guest_link_issued, Ticket, kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestTicketClaimed(TicketEvent):
+    """A signed-in user with the guest's verified email took the ticket into their account."""
+
+    verb = "guest_claimed"
+    guest_email: str
+
+    def change(self) -> Change:
+        return {"requester": None, "guest": self.guest_email}, {"requester": user_label(self.user)}
+
+    def signals(self) -> list[SignalCall]:
+        kwargs = {"ticket": self.ticket, "user": self.user, "email": self.guest_email}
+        return [(signals.guest_ticket_claimed, Ticket, kwargs)]
 
 
 # --- combining several events of one ticket into one activity row ---------------------------
@@ -329,7 +405,7 @@ def _write_activity(
     TicketActivity.objects.create(
         ticket_id=ticket_id,
         actor=person(actor),
-        actor_label=actor.label if isinstance(actor, SystemActor) else "",
+        actor_label=actor_label(actor),
         verb=verb,
         before=before,
         after=after,
@@ -350,10 +426,23 @@ def send_signals(event: TicketEvent) -> None:
         signal.send(sender=sender, **kwargs)
 
 
+def mail_guest_link(event: TicketEvent) -> None:
+    if isinstance(event, GuestTicketCreated | GuestLinkRotated):
+        from escalated.guest_mail import send_guest_link
+
+        send_guest_link(
+            ticket=event.ticket,
+            name=event.guest_name,
+            email=event.guest_email,
+            link=event.guest_link,
+            rotated=isinstance(event, GuestLinkRotated),
+        )
+
+
 # Run inside the change's transaction: they commit or roll back with it.
 IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (write_activity,)
 # Run once, after the change has committed.
-AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals,)
+AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals, mail_guest_link)
 
 
 def record(event: TicketEvent) -> None:

@@ -32,3 +32,7 @@ tag_removed = django.dispatch.Signal()  # tag, ticket, user
 
 # Departments
 department_changed = django.dispatch.Signal()  # ticket, user, old_department, new_department
+
+# Guests
+guest_link_issued = django.dispatch.Signal()  # ticket, name, email, link (the magic link)
+guest_ticket_claimed = django.dispatch.Signal()  # ticket, user, email

@@ -7,9 +7,12 @@ from django.urls import path
 
 from escalated.graphql.schema import schema
 from escalated.graphql.views import EscalatedGraphQLView
+from escalated.views import attachment_download, form_mutation
 
 app_name = "escalated"
 
 urlpatterns = [
     path("graphql/", EscalatedGraphQLView.as_view(schema=schema), name="graphql"),
+    path("attachments/<int:pk>/", attachment_download, name="attachment_download"),
+    path("forms/<slug:name>/", form_mutation, name="form"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from strawberry import relay
 
 from escalated.models import Department, Reply, Tag, Ticket
@@ -26,6 +28,7 @@ NODE_NAMES = {
     "CannedResponse": "CannedResponse",
     "TicketActivity": "TicketActivity",
     "ApiToken": "ApiToken",
+    "Attachment": "Attachment",
 }
 
 
@@ -97,7 +100,25 @@ class World:
     note: Reply
 
     def person(self, name: str) -> Any:
-        return None if name == "anonymous" else getattr(self, name)
+        return None if name in ("anonymous", "guest") else getattr(self, name)
+
+    def guest_headers(self) -> dict[str, str]:
+        """Credentials of a guest with a ticket of their own in billing, made on first use."""
+        if not hasattr(self, "_guest_token"):
+            from escalated.services import guests
+
+            unlimited = {"PER_EMAIL": 10**9, "PER_IP": 10**9}
+            with override_settings(
+                ESCALATED={"GUEST_TICKETS_ENABLED": True, "GUEST_RATE_LIMIT": unlimited}
+            ):
+                ticket, token = guests.guest_ticket_create(
+                    name="Gus Guest",
+                    email="gus@example.org",
+                    subject="My parcel",
+                    department=self.billing,
+                )
+            self.guest_ticket, self._guest_token = ticket, token
+        return guest_header(self._guest_token)
 
 
 @pytest.fixture
@@ -172,6 +193,31 @@ class GraphQL:
         assert response.status_code in (200, 400), response.content
         return response.json()
 
+    def multipart(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, Any],
+        *,
+        user: Any = None,
+        headers: dict[str, str] | None = None,
+        expect: int = 200,
+    ) -> dict[str, Any]:
+        """Post per the GraphQL multipart request spec: ``files`` maps a variable path (e.g.
+        ``"variables.input.attachments.0"``) to an uploaded file."""
+        self.client.logout()
+        if user is not None:
+            self.client.force_login(user)
+        names = {path: str(n) for n, path in enumerate(files)}
+        data = {
+            "operations": json.dumps({"query": query, "variables": variables}),
+            "map": json.dumps({name: [path] for path, name in names.items()}),
+            **{name: files[path] for path, name in names.items()},
+        }
+        response = self.client.post(self.url, data, headers=headers or {})
+        assert response.status_code == expect, response.content
+        return response.json()
+
 
 @pytest.fixture
 def gql(db: Any) -> GraphQL:
@@ -182,3 +228,57 @@ def data_of(result: dict[str, Any]) -> dict[str, Any]:
     """The data of a result that must have no top-level errors."""
     assert "errors" not in result, result["errors"]
     return result["data"]
+
+
+# --- attachments and guests -------------------------------------------------------------------
+
+
+@pytest.fixture
+def file_store(settings: Any, tmp_path: Any) -> Any:
+    """Attachments go to a FileSystemStorage in a fresh directory, under their own alias."""
+    location = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "escalated_test": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    settings.ESCALATED = {**settings.ESCALATED, "ATTACHMENT_STORAGE": "escalated_test"}
+    return location
+
+
+def stored_files(location: Any) -> list[str]:
+    """Every file under a storage directory, relative to it."""
+    return sorted(str(p.relative_to(location)) for p in location.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def guests_on(settings: Any) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, "GUEST_TICKETS_ENABLED": True}
+
+
+def open_guest_ticket(**extra: Any) -> tuple[Ticket, str]:
+    """A guest ticket (guest tickets must be enabled) and its guest token."""
+    from escalated.services import guests
+
+    values = {"name": "Gail Guest", "email": "gail@example.net", "subject": "Where is my order?"}
+    return guests.guest_ticket_create(**{**values, **extra})
+
+
+def guest_header(token: str) -> dict[str, str]:
+    return {"X-Escalated-Guest-Token": token}
+
+
+@pytest.fixture
+def compare_digest_calls(monkeypatch: Any) -> list[tuple[str, str]]:
+    """Every call to hmac.compare_digest while the test runs (the real function still answers)."""
+    calls: list[tuple[str, str]] = []
+    real = hmac.compare_digest
+
+    def spy(a: str, b: str) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    return calls

@@ -58,11 +58,13 @@ def _cases(ops: list[Op]) -> list[Any]:
 
 
 @pytest.mark.parametrize(("op", "persona"), _cases(MUTATIONS))
-def test_mutation_permissions(op: Op, persona: str, world: World, gql: Any) -> None:
+def test_mutation_permissions(op: Op, persona: str, world: World, gql: Any, settings: Any) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, **op.settings}
+    headers = world.guest_headers() if persona == "guest" else None
     op.setup(world)
     before = snapshot()
 
-    result = gql(op.document, op.variables(world), user=world.person(persona))
+    result = gql(op.document, op.variables(world), user=world.person(persona), headers=headers)
 
     expected = op.outcomes[persona]
     assert _outcome(op, result) == expected, result
@@ -73,10 +75,12 @@ def test_mutation_permissions(op: Op, persona: str, world: World, gql: Any) -> N
 
 
 @pytest.mark.parametrize(("op", "persona"), _cases(QUERIES))
-def test_query_permissions(op: Op, persona: str, world: World, gql: Any) -> None:
+def test_query_permissions(op: Op, persona: str, world: World, gql: Any, settings: Any) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, **op.settings}
+    headers = world.guest_headers() if persona == "guest" else None
     op.setup(world)
 
-    result = gql(op.document, op.variables(world), user=world.person(persona))
+    result = gql(op.document, op.variables(world), user=world.person(persona), headers=headers)
 
     expected = op.outcomes[persona]
     assert _outcome(op, result) == expected, result

@@ -6,10 +6,12 @@ from typing import Any
 
 from strawberry import Info
 
+from escalated.authentication import request_actor
+
 
 def viewer(info: Info) -> Any:
-    """The user the request acts as (an AnonymousUser when nobody is signed in)."""
-    return info.context.request.user
+    """Who the request acts as: a user, a guest holding a ticket's token, or an AnonymousUser."""
+    return request_actor(info.context.request)
 
 
 def api_token(info: Info) -> Any:

@@ -48,31 +48,48 @@ def refusal(actor: Any, message: str) -> GraphQLError:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_SIGNED_IN = frozenset(Role) - {Role.ANONYMOUS, Role.GUEST}
+
 
 def mutation_payload(resolver: F) -> F:
-    """Wrap a mutation resolver: refuse anonymous callers and read-only tokens, turn DomainError
-    into payload errors and NotAllowed into a top-level error.
+    """Wrap a mutation resolver: refuse anonymous callers, guests and read-only tokens, turn
+    DomainError into payload errors and NotAllowed into a top-level error.
 
     The payload class is the resolver's return annotation; it must accept ``errors=``.
     """
-    return _wrap(resolver, staff_only=False)
+    return _wrap(resolver, admits=_SIGNED_IN)
 
 
 def staff_mutation_payload(resolver: F) -> F:
     """As :func:`mutation_payload`, refusing non-staff before any id in the input is looked up,
     so a customer hears "not allowed" rather than "no such agent"."""
-    return _wrap(resolver, staff_only=True)
+    return _wrap(resolver, admits=_SIGNED_IN, staff_only=True)
 
 
-def _wrap(resolver: F, *, staff_only: bool) -> F:
+def guest_mutation_payload(resolver: F) -> F:
+    """As :func:`mutation_payload`, also open to guests holding a ticket's token. Use it only
+    where a guest may act (reply, close, rate): the service's access check then confines them
+    to their own ticket."""
+    return _wrap(resolver, admits=_SIGNED_IN | {Role.GUEST})
+
+
+def public_mutation_payload(resolver: F) -> F:
+    """As :func:`mutation_payload`, open to everyone, signed in or not (guestTicketCreate). The
+    service decides whether anonymous callers are welcome (a setting) and limits their rate."""
+    return _wrap(resolver, admits=_SIGNED_IN | {Role.GUEST, Role.ANONYMOUS})
+
+
+def _wrap(resolver: F, *, admits: frozenset[Role], staff_only: bool = False) -> F:
     signature = inspect.signature(resolver)
 
     @functools.wraps(resolver)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         info = kwargs["info"]
         actor = viewer(info)
-        if role_of(actor) is Role.ANONYMOUS:
-            raise refusal(actor, "Sign in first.")
+        role = role_of(actor)
+        if role not in admits:
+            message = "Sign in first." if role is Role.ANONYMOUS else "A guest link cannot do this."
+            raise refusal(actor, message)
         if staff_only and not is_staff(actor):
             raise refusal(actor, "Only agents can do this.")
         token = api_token(info)

@@ -14,11 +14,14 @@ from strawberry_django.relay import DjangoListConnection
 
 from escalated import models
 from escalated.access import (
+    GuestActor,
+    Role,
     require_signed_in,
     require_staff,
     role_of,
     visible_tickets,
 )
+from escalated.conf import escalated_settings
 from escalated.errors import NotAllowed
 from escalated.graphql.context import viewer
 from escalated.graphql.errors import refusal
@@ -30,6 +33,7 @@ from escalated.graphql.types import (
     TagNode,
     TicketNode,
     Viewer,
+    guest_view,
 )
 
 
@@ -50,7 +54,10 @@ class Query:
     @strawberry.field(description="Who is asking, and their role.")
     def viewer(self, info: Info) -> Viewer:
         me = viewer(info)
-        return Viewer(user=me if me.is_authenticated else None, role=role_of(me))
+        guest = None
+        if isinstance(me, GuestActor):
+            guest = guest_view(models.GuestAccess.objects.get(pk=me.access_id), me)
+        return Viewer(user=me if me.is_authenticated else None, role=role_of(me), guest=guest)
 
     @strawberry_django.field(description="One ticket, by global id or by reference (ESC-00042).")
     def ticket(
@@ -84,10 +91,12 @@ class Query:
 
     @strawberry_django.connection(
         DjangoListConnection[DepartmentNode],
-        description="Departments: active ones for customers, all for staff.",
+        description="Departments: all for staff; active ones for customers and guests, and for "
+        "anyone when GUEST_TICKETS_ENABLED (so the guest form can offer them).",
     )
     def departments(self, info: Info) -> QuerySet[models.Department]:
-        guard(info, require_signed_in)
+        if not escalated_settings.GUEST_TICKETS_ENABLED and role_of(viewer(info)) is not Role.GUEST:
+            guard(info, require_signed_in)
         return models.Department.objects.all()
 
     @strawberry_django.connection(DjangoListConnection[TagNode], description="Tags (staff only).")

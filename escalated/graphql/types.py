@@ -16,13 +16,16 @@ from strawberry_django.relay import DjangoListConnection
 
 from escalated import models
 from escalated.access import (
+    GuestActor,
     Role,
     is_staff,
     role_of,
+    visible_attachments,
     visible_replies,
     visible_tickets,
     visible_users,
 )
+from escalated.conf import escalated_settings
 from escalated.events import display_name
 from escalated.graphql.context import viewer
 from escalated.graphql.enums import (
@@ -33,6 +36,7 @@ from escalated.graphql.enums import (
     TicketStatus,
 )
 from escalated.graphql.enums import Role as RoleEnum
+from escalated.services.attachments import attachment_link, attachment_path
 
 User = get_user_model()
 
@@ -55,10 +59,86 @@ class UserNode(relay.Node):
         return visible_users(viewer(info), queryset)
 
 
+@strawberry.type(
+    name="TicketGuest", description="The guest who opened a ticket without an account."
+)
+class TicketGuest:
+    name: str
+    email: str | None = strawberry.field(description="Shown to staff and to the guest.")
+    token_expires_at: datetime | None = strawberry.field(
+        description="When the guest's magic link stops working (staff and the guest only)."
+    )
+    claimed_at: datetime | None = strawberry.field(
+        description="When a signed-in user with the guest's email claimed the ticket."
+    )
+
+
+def guest_view(access: models.GuestAccess, me: Any) -> TicketGuest:
+    private = is_staff(me) or (isinstance(me, GuestActor) and me.access_id == access.pk)
+    return TicketGuest(
+        name=access.name,
+        email=access.email if private else None,
+        token_expires_at=access.token_expires_at if private else None,
+        claimed_at=access.claimed_at,
+    )
+
+
 @strawberry.type(description="Who is asking.")
 class Viewer:
     user: UserNode | None
     role: RoleEnum
+    guest: TicketGuest | None = strawberry.field(
+        default=None, description="For a guest: who they are and when their link expires."
+    )
+
+
+@strawberry_django.type(
+    models.Attachment, name="Attachment", description="A file on a ticket, reply or note."
+)
+class AttachmentNode(relay.Node):
+    filename: str = strawberry_django.field(description="The uploader's name for it, sanitised.")
+    content_type: str = strawberry_django.field(description="Sniffed from the file's bytes.")
+    size: int = strawberry_django.field(description="In bytes.")
+    created_at: datetime
+    reply: ReplyNode | None = strawberry_django.field(
+        description="The reply or note it is on; null for the ticket's opening message."
+    )
+
+    @strawberry_django.field(
+        only=["id"],
+        description="Download address checked against the caller's own credentials (session "
+        "cookie, bearer token or guest token header).",
+    )
+    def url(self, root: models.Attachment) -> str:
+        return attachment_path(root)
+
+    @strawberry_django.field(
+        only=["id"],
+        description="A signed download link that works without credentials until it expires "
+        "(ATTACHMENT_LINK_EXPIRY_MINUTES); a guest's stops with their token.",
+    )
+    def download_url(self, root: models.Attachment, info: Info) -> str:
+        me = viewer(info)
+        return attachment_link(root, guest=me if isinstance(me, GuestActor) else None)
+
+    @classmethod
+    def get_queryset(
+        cls, queryset: QuerySet[models.Attachment], info: Info, **kwargs: Any
+    ) -> QuerySet[models.Attachment]:
+        return visible_attachments(viewer(info), queryset)
+
+
+def _attachments_prefetch(info: Info) -> Prefetch[Any]:
+    """The viewer's visible files of each row on the page, in one query."""
+    files = visible_attachments(viewer(info), models.Attachment.objects.all())
+    return Prefetch("attachments", queryset=files, to_attr="visible_attachments_cache")
+
+
+def _attachments(root: Any, info: Info) -> list[models.Attachment]:
+    cached = getattr(root, "visible_attachments_cache", None)
+    if cached is not None:
+        return list(cached)
+    return list(visible_attachments(viewer(info), root.attachments.all()))
 
 
 @strawberry_django.type(models.Department, name="Department")
@@ -81,7 +161,9 @@ class DepartmentNode(relay.Node):
         role = role_of(viewer(info))
         if role in (Role.ADMIN, Role.AGENT, Role.SYSTEM):
             return queryset
-        return queryset.filter(is_active=True) if role is Role.CUSTOMER else queryset.none()
+        if role in (Role.CUSTOMER, Role.GUEST) or escalated_settings.GUEST_TICKETS_ENABLED:
+            return queryset.filter(is_active=True)
+        return queryset.none()
 
 
 @strawberry_django.type(models.Tag, name="Tag")
@@ -125,8 +207,17 @@ class ReplyNode(relay.Node):
     is_internal_note: bool
     is_pinned: bool
     author: UserNode | None
+    author_label: str = strawberry_django.field(
+        description="Who wrote it when that was not a user, e.g. 'guest:jane@example.com'."
+    )
     created_at: datetime
     updated_at: datetime
+
+    @strawberry_django.field(
+        prefetch_related=[_attachments_prefetch], description="Files on this reply or note."
+    )
+    def attachments(self, root: models.Reply, info: Info) -> list[AttachmentNode]:
+        return _attachments(root, info)
 
     @strawberry_django.field(only=["ticket_id"])
     def ticket(self, root: models.Reply, info: Info) -> TicketNode | None:
@@ -204,6 +295,25 @@ class TicketNode(relay.Node):
     activities: DjangoListConnection[TicketActivityNode] = strawberry_django.connection(
         description="The audit timeline, oldest first (staff only; empty for customers)."
     )
+
+    @strawberry_django.field(
+        prefetch_related=[_attachments_prefetch],
+        description="Every file on the ticket the viewer may see: on the opening message and "
+        "on its replies (and notes, for staff), oldest first.",
+    )
+    def attachments(self, root: models.Ticket, info: Info) -> list[AttachmentNode]:
+        return _attachments(root, info)
+
+    @strawberry_django.field(
+        select_related=["guest_access"],
+        description="The guest who opened the ticket, for a ticket opened without an account.",
+    )
+    def guest(self, root: models.Ticket, info: Info) -> TicketGuest | None:
+        try:
+            access = root.guest_access
+        except models.GuestAccess.DoesNotExist:
+            return None
+        return guest_view(access, viewer(info))
 
     @strawberry_django.field(prefetch_related=["tags"], description="Tags (staff only).")
     def tags(self, root: models.Ticket, info: Info) -> list[TagNode]:

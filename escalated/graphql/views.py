@@ -1,77 +1,41 @@
-"""The HTTP endpoint: session or bearer-token authentication, CSRF for sessions, GraphiQL."""
+"""The HTTP endpoint: authentication (see :mod:`escalated.authentication`), GraphiQL, and the
+GraphQL multipart request spec for file uploads."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.http import HttpRequest, HttpResponseBase
+from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 
+from escalated.authentication import authenticate
 from escalated.conf import escalated_settings
-from escalated.services.tokens import api_token_authenticate
-
-
-class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:
-        return reason
-
-
-def csrf_failure(request: HttpRequest) -> str | None:
-    """Django's CSRF verdict for this request: None when it passes, else the reason."""
-    check = _CsrfCheck(lambda _request: HttpResponse())
-    check.process_request(request)
-    return check.process_view(request, lambda _r: HttpResponse(), (), {})
-
-
-def bearer_token(request: HttpRequest) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" else None
 
 
 @method_decorator(csrf_exempt, name="dispatch")
 class EscalatedGraphQLView(GraphQLView):
-    """Authenticates headless clients by ``Authorization: Bearer <token>`` (no CSRF: the header
-    is not sent by browsers on their own), and requires Django's CSRF token from clients signed
-    in by session cookie."""
+    """Authenticates headless clients by ``Authorization: Bearer <token>`` and guests by
+    ``X-Escalated-Guest-Token`` (no CSRF: browsers do not send these headers on their own), and
+    requires Django's CSRF token from clients signed in by session cookie.
+
+    Multipart uploads are on: strawberry leaves them off by default because a multipart POST is
+    a "simple" request a foreign page can send without a CORS preflight. Here that is safe
+    because the CSRF check above applies to multipart posts like any other: a session-signed
+    POST without the token is refused, and header credentials cannot be forged cross-site.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("multipart_uploads_enabled", True)
+        super().__init__(**kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        raw = bearer_token(request)
-        if raw is not None:
-            token = api_token_authenticate(raw)
-            if token is None:
-                return JsonResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": "Invalid, expired or revoked API token.",
-                                "extensions": {"code": "UNAUTHENTICATED"},
-                            }
-                        ]
-                    },
-                    status=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="escalated"'},
-                )
-            request.user = token.user
-            request.escalated_token = token  # type: ignore[attr-defined]
-        elif request.method == "POST" and request.user.is_authenticated:
-            reason = csrf_failure(request)
-            if reason:
-                return JsonResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": f"CSRF check failed: {reason}",
-                                "extensions": {"code": "FORBIDDEN"},
-                            }
-                        ]
-                    },
-                    status=403,
-                )
+        refused = authenticate(request)
+        if refused is not None:
+            return refused
         graphiql = escalated_settings.GRAPHIQL
         self.graphql_ide = (
             "graphiql" if (graphiql if graphiql is not None else settings.DEBUG) else None

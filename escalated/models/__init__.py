@@ -1,6 +1,8 @@
 """Escalated's models, one module per aggregate."""
 
 from escalated.models.activity import TicketActivity
+from escalated.models.attachments import Attachment
+from escalated.models.guests import GuestAccess
 from escalated.models.organisation import CannedResponse, Department, Tag
 from escalated.models.tickets import (
     OPEN_STATUSES,
@@ -22,10 +24,12 @@ __all__ = [
     "PRIORITY_RANK",
     "STATUS_RANK",
     "ApiToken",
+    "Attachment",
     "CannedResponse",
     "Channel",
     "Counter",
     "Department",
+    "GuestAccess",
     "Priority",
     "Reply",
     "Status",

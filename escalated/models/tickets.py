@@ -151,6 +151,8 @@ class Reply(models.Model):
         related_name="+",
         verbose_name=_("author"),
     )
+    # Who wrote it when that was not a user: a guest ("guest:jane@example.com") or a rule.
+    author_label = models.CharField(_("author label"), max_length=255, blank=True, default="")
     body = models.TextField(_("body"))
     is_internal_note = models.BooleanField(_("internal note"), default=False)
     is_pinned = models.BooleanField(_("pinned"), default=False)

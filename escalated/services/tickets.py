@@ -7,7 +7,7 @@ would change nothing returns without recording anything, so retries are harmless
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from escalated.access import (
 from escalated.conf import escalated_settings
 from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collect
 from escalated.models import (
+    Attachment,
     Channel,
     Department,
     Priority,
@@ -38,6 +39,7 @@ from escalated.models import (
     TicketFollower,
     TicketType,
 )
+from escalated.services.attachments import attachments_check, attachments_store
 from escalated.services.common import (
     UNSET,
     Unset,
@@ -70,30 +72,18 @@ def _assignee_problems(ticket: Ticket, assignee: Any) -> list[Problem]:
     return []
 
 
-def ticket_create(
+def ticket_draft(
     *,
-    actor: Any,
     subject: str | None,
-    description: str | None = "",
-    priority: str | None = None,
-    ticket_type: str | None = None,
-    channel: str = Channel.WEB,
-    department: Department | None = None,
+    description: str | None,
+    priority: str | None,
+    ticket_type: str | None,
+    channel: str,
+    department: Department | None,
     requester: Any = None,
     assignee: Any = None,
-    tags: Iterable[Tag] = (),
-) -> Ticket:
-    """Open a ticket. Customers open their own; agents may open one for a requester, assign it
-    and tag it."""
-    require_signed_in(actor)
-    tags = list(tags)
-    staff = is_staff(actor)
-    if not staff and (
-        (requester is not None and requester.pk != actor.pk) or assignee is not None or tags
-    ):
-        raise NotAllowed("Only agents can open tickets for others, assign or tag them.")
-    if requester is None and events.person(actor) is not None:
-        requester = actor
+) -> tuple[Ticket, list[Problem]]:
+    """An unsaved ticket and every problem with it: the checks every way of opening one shares."""
     priority = priority or escalated_settings.DEFAULT_PRIORITY
     ticket_type = ticket_type or TicketType.QUESTION
     ticket = Ticket(
@@ -116,16 +106,64 @@ def ticket_create(
     ]
     if assignee is not None:
         problems += _assignee_problems(ticket, assignee)
+    return ticket, problems
+
+
+def ticket_save_new(ticket: Ticket, *, from_customer: bool) -> Ticket:
+    """Number and save a drafted ticket, inside the caller's transaction."""
+    ticket.reference = next_ticket_reference()
+    if from_customer:
+        ticket.last_customer_message_at = timezone.now()
+    ticket.save()
+    return ticket
+
+
+def ticket_create(
+    *,
+    actor: Any,
+    subject: str | None,
+    description: str | None = "",
+    priority: str | None = None,
+    ticket_type: str | None = None,
+    channel: str = Channel.WEB,
+    department: Department | None = None,
+    requester: Any = None,
+    assignee: Any = None,
+    tags: Iterable[Tag] = (),
+    attachments: Sequence[Any] = (),
+) -> Ticket:
+    """Open a ticket. Customers open their own; agents may open one for a requester, assign it
+    and tag it. ``attachments`` are files (Django ``File`` objects) on the opening message."""
+    require_signed_in(actor)
+    tags = list(tags)
+    staff = is_staff(actor)
+    if not staff and (
+        (requester is not None and requester.pk != actor.pk) or assignee is not None or tags
+    ):
+        raise NotAllowed("Only agents can open tickets for others, assign or tag them.")
+    if requester is None and events.person(actor) is not None:
+        requester = actor
+    ticket, problems = ticket_draft(
+        subject=subject,
+        description=description,
+        priority=priority,
+        ticket_type=ticket_type,
+        channel=channel,
+        department=department,
+        requester=requester,
+        assignee=assignee,
+    )
     collect(problems)
+    files = attachments_check(attachments)
 
     with transaction.atomic():
-        ticket.reference = next_ticket_reference()
-        if requester is not None and not (staff and requester.pk != actor.pk):
-            ticket.last_customer_message_at = timezone.now()
-        ticket.save()
+        ticket_save_new(
+            ticket, from_customer=requester is not None and not (staff and requester.pk != actor.pk)
+        )
         if tags:
             ticket.tags.add(*tags)
-        events.record(events.TicketCreated(ticket=ticket, actor=actor))
+        stored = attachments_store(ticket=ticket, reply=None, files=files, uploader=actor)
+        events.record(events.TicketCreated(ticket=ticket, actor=actor, attachments=tuple(stored)))
     return ticket
 
 
@@ -165,7 +203,9 @@ def ticket_update(
     return ticket
 
 
-def _add_reply(ticket: Ticket, author: Any, body: str | None, *, internal: bool) -> Reply:
+def _add_reply(
+    ticket: Ticket, author: Any, body: str | None, files: list[Any], *, internal: bool
+) -> tuple[Reply, tuple[Attachment, ...]]:
     collect(required_text(body, field="body", max_length=MAX_BODY))
     cleaned = clean_html(body or "")
     if not cleaned:
@@ -174,28 +214,38 @@ def _add_reply(ticket: Ticket, author: Any, body: str | None, *, internal: bool)
             code=ErrorCode.REQUIRED,
             field="body",
         )
-    return Reply.objects.create(
-        ticket=ticket, author=events.person(author), body=cleaned, is_internal_note=internal
+    reply = Reply.objects.create(
+        ticket=ticket,
+        author=events.person(author),
+        author_label=events.actor_label(author),
+        body=cleaned,
+        is_internal_note=internal,
     )
+    stored = attachments_store(ticket=ticket, reply=reply, files=files, uploader=author)
+    return reply, tuple(stored)
 
 
-def ticket_reply(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
-    """Post a public reply and move the ticket along.
+def ticket_reply(
+    *, ticket: Ticket, author: Any, body: str | None, attachments: Sequence[Any] = ()
+) -> Reply:
+    """Post a public reply, with files if given, and move the ticket along.
 
     An agent's reply answers the customer: it sets ``first_response_at`` the first time and
     waits on the customer. A customer's reply to a ticket waiting on them hands it back to the
     agents, and a reply to a resolved ticket reopens it.
     """
+    files = attachments_check(attachments)
     with transaction.atomic():
         ticket = lock_ticket(ticket)
         require_ticket_action(author, ticket, TicketAction.REPLY)
         if ticket.status == Status.CLOSED:
+            reopen = "reopen it to reply" if role_of(author) is not Role.GUEST else "open a new one"
             raise DomainError(
-                "This ticket is closed; reopen it to reply.",
+                f"This ticket is closed; {reopen}.",
                 code=ErrorCode.TICKET_CLOSED,
                 field="ticket_id",
             )
-        reply = _add_reply(ticket, author, body, internal=False)
+        reply, stored = _add_reply(ticket, author, body, files, internal=False)
         from_agent = is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
         changed: list[str] = []
         if from_agent:
@@ -217,19 +267,30 @@ def ticket_reply(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
             status_change = (old_status, str(target))
         ticket.save(update_fields=[*changed, "updated_at"])
         events.record(
-            events.ReplyAdded(ticket=ticket, actor=author, reply=reply, status_change=status_change)
+            events.ReplyAdded(
+                ticket=ticket,
+                actor=author,
+                reply=reply,
+                status_change=status_change,
+                attachments=stored,
+            )
         )
     return reply
 
 
-def ticket_note_add(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
-    """Add an internal note: seen by staff only, never by the customer."""
+def ticket_note_add(
+    *, ticket: Ticket, author: Any, body: str | None, attachments: Sequence[Any] = ()
+) -> Reply:
+    """Add an internal note, with files if given: seen by staff only, never by the customer."""
+    files = attachments_check(attachments)
     with transaction.atomic():
         ticket = lock_ticket(ticket)
         require_ticket_action(author, ticket, TicketAction.WORK)
-        reply = _add_reply(ticket, author, body, internal=True)
+        reply, stored = _add_reply(ticket, author, body, files, internal=True)
         ticket.save(update_fields=["updated_at"])
-        events.record(events.ReplyAdded(ticket=ticket, actor=author, reply=reply))
+        events.record(
+            events.ReplyAdded(ticket=ticket, actor=author, reply=reply, attachments=stored)
+        )
     return reply
 
 
@@ -269,8 +330,16 @@ def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any) -> Ticket:
     return ticket
 
 
-def ticket_status_change(*, ticket: Ticket, actor: Any, status: str, reason: str = "") -> Ticket:
-    """Move the ticket to ``status`` if the transition table allows it."""
+def ticket_status_change(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    status: str,
+    reason: str = "",
+    only_from: Iterable[str] | None = None,
+) -> Ticket:
+    """Move the ticket to ``status`` if the transition table allows it (and, when ``only_from``
+    is given, only from one of those statuses)."""
     collect(choice(status, Status, field="status"))
     action = {Status.CLOSED: TicketAction.CLOSE, Status.REOPENED: TicketAction.REOPEN}.get(
         Status(status), TicketAction.WORK
@@ -279,6 +348,12 @@ def ticket_status_change(*, ticket: Ticket, actor: Any, status: str, reason: str
         ticket = lock_ticket(ticket)
         require_ticket_action(actor, ticket, action)
         old = ticket.status
+        if only_from is not None and old not in only_from:
+            sources = " or ".join(sorted(set(only_from) - {status}))
+            raise DomainError(
+                f"This ticket is {old}; it can become {status} only when it is {sources}.",
+                code=ErrorCode.INVALID_TRANSITION,
+            )
         if old == status:
             return ticket
         require_move(old, status)
@@ -301,7 +376,14 @@ def ticket_close(*, ticket: Ticket, actor: Any) -> Ticket:
 
 
 def ticket_reopen(*, ticket: Ticket, actor: Any) -> Ticket:
-    return ticket_status_change(ticket=ticket, actor=actor, status=Status.REOPENED)
+    """Reopen a resolved or closed ticket; from any other status there is nothing to reopen,
+    whatever STATUS_TRANSITIONS says. (Reopening a reopened ticket is a harmless retry.)"""
+    return ticket_status_change(
+        ticket=ticket,
+        actor=actor,
+        status=Status.REOPENED,
+        only_from=(Status.RESOLVED, Status.CLOSED, Status.REOPENED),
+    )
 
 
 def ticket_escalate(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,17 +12,12 @@ from escalated.access import Role, require_signed_in, role_of
 from escalated.conf import escalated_settings
 from escalated.errors import ErrorCode, NotAllowed, Problem, collect
 from escalated.models import ApiToken, TokenScope
+from escalated.services.secrets import secret_issue, secret_match, secret_visible_part
 from escalated.services.text import required_text
 
 TOKEN_PREFIX = "esc_"
-# How much of a token is kept in clear for people to recognise it by.
-VISIBLE_CHARS = len(TOKEN_PREFIX) + 8
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def api_token_create(
@@ -61,16 +53,16 @@ def api_token_create(
             Problem("The expiry must be in the future.", ErrorCode.INVALID, "expires_at")
         )
     collect(problems)
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = secret_issue(TOKEN_PREFIX)
     token = ApiToken.objects.create(
         name=name.strip(),
         user=user,
-        prefix=raw[:VISIBLE_CHARS],
-        token_hash=hash_token(raw),
+        prefix=secret.visible,
+        token_hash=secret.hashed,
         scopes=scopes,
         expires_at=expires_at,
     )
-    return token, raw
+    return token, secret.raw
 
 
 def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
@@ -87,13 +79,11 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """The live token matching ``raw``, or None. Candidates are found by their visible prefix
     and compared by hash in constant time."""
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) < VISIBLE_CHARS:
+    visible = secret_visible_part(raw, TOKEN_PREFIX)
+    if visible is None:
         return None
-    digest = hash_token(raw)
-    match = None
-    for candidate in ApiToken.objects.select_related("user").filter(prefix=raw[:VISIBLE_CHARS]):
-        if hmac.compare_digest(candidate.token_hash, digest):
-            match = candidate
+    candidates = ApiToken.objects.select_related("user").filter(prefix=visible)
+    match = secret_match(raw, ((c, c.token_hash) for c in candidates))
     if match is None or not match.is_usable or not match.user.is_active:
         return None
     now = timezone.now()

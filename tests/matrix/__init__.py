@@ -15,16 +15,20 @@ from typing import Any
 
 from tests.conftest import World
 
-PERSONAS = ["anonymous", "customer", "other_customer", "agent", "outsider", "admin"]
+PERSONAS = ["anonymous", "customer", "other_customer", "agent", "outsider", "admin", "guest"]
+# "guest" holds the magic link of a guest ticket of their own (not the world's ticket). Unless an
+# Op says otherwise, a guest must fare exactly as an anonymous visitor does.
 
 OK, DENIED, NOT_FOUND, NULL = "ok", "denied", "not_found", "null"
 
 
 def only(allowed: set[str], refused: str = DENIED, **special: str) -> dict[str, str]:
-    """Outcome per persona: ``allowed`` succeed, anonymous is always denied, the rest get
-    ``refused`` unless ``special`` says otherwise."""
+    """Outcome per persona: ``allowed`` succeed, anonymous is always denied (and a guest too,
+    unless allowed), the rest get ``refused`` unless ``special`` says otherwise."""
     outcomes = {p: (OK if p in allowed else refused) for p in PERSONAS}
     outcomes["anonymous"] = DENIED
+    if "guest" not in allowed:
+        outcomes["guest"] = DENIED
     outcomes.update(special)
     return outcomes
 
@@ -34,7 +38,7 @@ STAFF = {"agent", "admin"}
 TICKET_WORK = only(STAFF, outsider=NOT_FOUND)
 TICKET_CUSTOMER = only(STAFF | {"customer"}, other_customer=NOT_FOUND, outsider=NOT_FOUND)
 ADMIN_ONLY = only({"admin"})
-SIGNED_IN = only(set(PERSONAS) - {"anonymous"})
+SIGNED_IN = only(set(PERSONAS) - {"anonymous", "guest"})
 
 
 @dataclass
@@ -49,6 +53,13 @@ class Op:
     # For queries: how to read a count from the data, and the count each persona should see.
     count: Callable[[dict[str, Any]], int] | None = None
     expected_counts: dict[str, int] = field(default_factory=dict)
+    # ESCALATED settings the operation runs under.
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.outcomes.setdefault("guest", self.outcomes["anonymous"])
+        if "anonymous" in self.expected_counts:
+            self.expected_counts.setdefault("guest", self.expected_counts["anonymous"])
 
     @property
     def field(self) -> str:

@@ -73,7 +73,7 @@ MUTATIONS = [
         "ticketReply",
         payload_mutation("ticketReply", "TicketReplyInput", "reply { id }"),
         lambda w: _ticket_input(w, body="More details"),
-        TICKET_CUSTOMER,
+        {**TICKET_CUSTOMER, "guest": NOT_FOUND},  # guests may reply, to their own ticket only
     ),
     Op(
         "ticketNoteAdd",
@@ -109,7 +109,7 @@ MUTATIONS = [
         "ticketClose",
         payload_mutation("ticketClose", "TicketCloseInput", "ticket { id }"),
         lambda w: _ticket_input(w),
-        TICKET_CUSTOMER,
+        {**TICKET_CUSTOMER, "guest": NOT_FOUND},
     ),
     Op(
         "ticketReopen",
@@ -307,13 +307,14 @@ QUERIES = [
             "agent": 1,
             "outsider": 0,
             "admin": 1,
+            "guest": 1,  # their own guest ticket
         },
     ),
     Op(
         "departments",
         "{ departments(first: 10) { totalCount } }",
         lambda w: {},
-        SIGNED_IN,
+        {**SIGNED_IN, "guest": OK},
         count=lambda d: d["departments"]["totalCount"],
         expected_counts=dict.fromkeys(PERSONAS, 2),
     ),

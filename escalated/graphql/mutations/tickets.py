@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import strawberry
 from strawberry import Info, relay
+from strawberry.file_uploads import Upload
 
 from escalated.access import is_staff
 from escalated.errors import DomainError, NotAllowed
@@ -14,6 +15,7 @@ from escalated.graphql.context import api_token, viewer
 from escalated.graphql.enums import TicketChannel, TicketKind, TicketPriority, TicketStatus
 from escalated.graphql.errors import (
     UserError,
+    guest_mutation_payload,
     mutation_payload,
     staff_mutation_payload,
     user_errors,
@@ -52,6 +54,11 @@ class TicketCreateInput:
     )
     assignee_id: relay.GlobalID | None = strawberry.field(default=None, description="Staff only.")
     tag_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description="Staff only.")
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Files, sent as a GraphQL multipart request (MAX_ATTACHMENTS files of at "
+        "most MAX_ATTACHMENT_SIZE_KB each, of an allowed type).",
+    )
 
 
 @strawberry.type
@@ -80,6 +87,11 @@ class TicketReplyInput:
     body: str | None = strawberry.field(
         default=None, description="HTML; unsafe markup is removed. Required."
     )
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Files, sent as a GraphQL multipart request (MAX_ATTACHMENTS files of at "
+        "most MAX_ATTACHMENT_SIZE_KB each, of an allowed type).",
+    )
 
 
 @strawberry.type
@@ -93,6 +105,11 @@ class TicketReplyPayload:
 class TicketNoteAddInput:
     ticket_id: relay.GlobalID
     body: str | None = strawberry.field(default=None, description="HTML. Required.")
+    attachments: list[Upload] | None = strawberry.field(
+        default=None,
+        description="Files, sent as a GraphQL multipart request (MAX_ATTACHMENTS files of at "
+        "most MAX_ATTACHMENT_SIZE_KB each, of an allowed type).",
+    )
 
 
 @strawberry.type
@@ -319,6 +336,7 @@ class TicketMutations:
             tags=load_many(info, input.tag_ids or [], TagNode, field="tag_ids")
             if staff
             else _refuse_if_given(input.tag_ids) or [],
+            attachments=input.attachments or (),
         )
         return TicketCreatePayload(ticket=ticket)
 
@@ -334,11 +352,14 @@ class TicketMutations:
         )
         return TicketUpdatePayload(ticket=ticket)
 
-    @strawberry.mutation(description="Post a public reply.")
-    @mutation_payload
+    @strawberry.mutation(description="Post a public reply (guests too, on their own ticket).")
+    @guest_mutation_payload
     def ticket_reply(self, info: Info, input: TicketReplyInput) -> TicketReplyPayload:
         reply = service.ticket_reply(
-            ticket=_ticket(info, input.ticket_id), author=viewer(info), body=input.body
+            ticket=_ticket(info, input.ticket_id),
+            author=viewer(info),
+            body=input.body,
+            attachments=input.attachments or (),
         )
         return TicketReplyPayload(reply=reply, ticket=reply.ticket)
 
@@ -346,7 +367,10 @@ class TicketMutations:
     @staff_mutation_payload
     def ticket_note_add(self, info: Info, input: TicketNoteAddInput) -> TicketNoteAddPayload:
         reply = service.ticket_note_add(
-            ticket=_ticket(info, input.ticket_id), author=viewer(info), body=input.body
+            ticket=_ticket(info, input.ticket_id),
+            author=viewer(info),
+            body=input.body,
+            attachments=input.attachments or (),
         )
         return TicketNoteAddPayload(reply=reply, ticket=reply.ticket)
 
@@ -389,13 +413,17 @@ class TicketMutations:
         ticket = service.ticket_resolve(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
         return TicketResolvePayload(ticket=ticket)
 
-    @strawberry.mutation(description="Close the ticket (customers too, when allowed).")
-    @mutation_payload
+    @strawberry.mutation(
+        description="Close the ticket (its customer or guest too, when ALLOW_CUSTOMER_CLOSE)."
+    )
+    @guest_mutation_payload
     def ticket_close(self, info: Info, input: TicketCloseInput) -> TicketClosePayload:
         ticket = service.ticket_close(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
         return TicketClosePayload(ticket=ticket)
 
-    @strawberry.mutation(description="Reopen a resolved or closed ticket.")
+    @strawberry.mutation(
+        description="Reopen a resolved or closed ticket (staff, and the customer who asked)."
+    )
     @mutation_payload
     def ticket_reopen(self, info: Info, input: TicketReopenInput) -> TicketReopenPayload:
         ticket = service.ticket_reopen(ticket=_ticket(info, input.ticket_id), actor=viewer(info))
