@@ -7,7 +7,9 @@ This is the one place row-level access is decided. The GraphQL types scope their
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -180,12 +182,24 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     )
 
 
+def is_requester(actor: Any, ticket: Ticket) -> bool:
+    """Whether ``actor`` is the person ``ticket`` was opened for.
+
+    The one place this is decided: whatever may act as a ticket's requester (a signed-in user
+    today) is recognised here, and every rule that belongs to the requester alone asks this.
+    """
+    if isinstance(actor, SystemActor) or role_of(actor) is Role.ANONYMOUS:
+        return False
+    return ticket.requester_id is not None and ticket.requester_id == actor.pk
+
+
 class TicketAction(StrEnum):
     VIEW = "view"
     REPLY = "reply"
     CLOSE = "close"
     REOPEN = "reopen"
     WORK = "work"  # everything an agent does: notes, status, assignment, tags, departments…
+    RATE = "rate"  # the requester's satisfaction rating: theirs alone, never staff's
 
 
 def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> None:
@@ -194,8 +208,12 @@ def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> N
     Callers resolve the ticket through :func:`visible_tickets` first, so an invisible ticket is
     "not found" rather than "not allowed" and its existence does not leak.
     """
-    if not can_see_ticket(actor, ticket):
+    if not (_in_sight(actor, ticket) or can_see_ticket(actor, ticket)):
         raise NotAllowed("You cannot see this ticket.")
+    if action is TicketAction.RATE:
+        if not is_requester(actor, ticket):
+            raise NotAllowed("Only the person who asked for help can rate this ticket.")
+        return
     if is_staff(actor):
         return
     if action in (TicketAction.VIEW, TicketAction.REPLY, TicketAction.REOPEN):
@@ -203,6 +221,37 @@ def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> N
     if action is TicketAction.CLOSE and escalated_settings.ALLOW_CUSTOMER_CLOSE:
         return
     raise NotAllowed("Only agents can do this.")
+
+
+_kept_in_sight: contextvars.ContextVar[frozenset[tuple[Any, int]]] = contextvars.ContextVar(
+    "escalated_kept_in_sight", default=frozenset()
+)
+
+
+def _actor_key(actor: Any) -> Any:
+    return actor.label if isinstance(actor, SystemActor) else getattr(actor, "pk", None)
+
+
+def _in_sight(actor: Any, ticket: Ticket) -> bool:
+    return (_actor_key(actor), ticket.pk) in _kept_in_sight.get()
+
+
+@contextmanager
+def combined_action(actor: Any, ticket: Ticket) -> Iterator[None]:
+    """Decide once, as the block begins, that ``actor`` can see ``ticket``; keep that decision for
+    every step inside.
+
+    For actions made of several steps (a bulk update, a macro): they are judged against the ticket
+    as it was when they began, so a step that moves the ticket out of the actor's sight (to
+    another department) does not refuse the steps after it. Each step's other rules still apply.
+    """
+    if not can_see_ticket(actor, ticket):
+        raise NotAllowed("You cannot see this ticket.")
+    token = _kept_in_sight.set(_kept_in_sight.get() | {(_actor_key(actor), ticket.pk)})
+    try:
+        yield
+    finally:
+        _kept_in_sight.reset(token)
 
 
 def require_staff(actor: Any) -> None:
@@ -218,3 +267,25 @@ def require_admin(actor: Any) -> None:
 def require_signed_in(actor: Any) -> None:
     if role_of(actor) is Role.ANONYMOUS:
         raise NotAllowed("Sign in first.")
+
+
+def visible_own_or_shared(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Staff tools that are shared or personal (canned responses, macros): the shared ones and
+    the actor's own, for staff; nothing for anyone else."""
+    if not is_staff(actor):
+        return queryset.none()
+    return queryset.filter(Q(is_shared=True) | Q(owner_id=actor.pk))
+
+
+def can_use_own_or_shared(actor: Any, obj: Any) -> bool:
+    """The in-memory twin of :func:`visible_own_or_shared`, for one loaded object."""
+    return is_staff(actor) and (obj.is_shared or obj.owner_id == actor.pk)
+
+
+def require_may_manage(actor: Any, obj: Any) -> None:
+    """Shared staff tools are the admins' to change; a personal one is its owner's (or an
+    admin's)."""
+    if obj.is_shared:
+        require_admin(actor)
+    elif role_of(actor) not in (Role.ADMIN, Role.SYSTEM) and obj.owner_id != actor.pk:
+        raise NotAllowed("This belongs to another agent.")

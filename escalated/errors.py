@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     INVALID_ASSIGNEE = "invalid_assignee"
     INACTIVE = "inactive"
     NOT_ALLOWED = "not_allowed"
+    TICKET_NOT_RESOLVED = "ticket_not_resolved"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,15 @@ from django.dispatch import Signal
 
 from escalated import signals
 from escalated.access import SystemActor
-from escalated.models import Department, Reply, Status, Tag, Ticket, TicketActivity
+from escalated.models import (
+    Department,
+    Reply,
+    SatisfactionRating,
+    Status,
+    Tag,
+    Ticket,
+    TicketActivity,
+)
 
 if TYPE_CHECKING:
     from escalated.access import Actor
@@ -101,10 +109,17 @@ def _status_signals(event: TicketEvent, old: str, new: str, reason: str) -> list
 @dataclass(frozen=True, kw_only=True)
 class TicketCreated(TicketEvent):
     verb = "created"
+    # The department's assignment mode, when auto-assignment chose the assignee.
+    routed: str = ""
 
     def change(self) -> Change:
         t = self.ticket
-        return {}, {"status": t.status, "priority": t.priority, "subject": t.subject}
+        after: dict[str, Any] = {"status": t.status, "priority": t.priority, "subject": t.subject}
+        if t.assignee_id is not None:
+            after["assignee"] = user_label(t.assignee)
+        if self.routed:
+            after["routed"] = self.routed
+        return {}, after
 
     def signals(self) -> list[SignalCall]:
         base = {"ticket": self.ticket, "user": self.user}
@@ -282,6 +297,19 @@ class TicketFollowChanged(TicketEvent):
         return "followed" if self.following else "unfollowed"
 
 
+@dataclass(frozen=True, kw_only=True)
+class TicketRated(TicketEvent):
+    verb = "rated"
+    rating: SatisfactionRating
+
+    def change(self) -> Change:
+        return {}, {"rating": self.rating.rating, "commented": bool(self.rating.comment)}
+
+    def signals(self) -> list[SignalCall]:
+        kwargs = {"rating": self.rating, "ticket": self.ticket, "user": self.user}
+        return [(signals.ticket_rated, SatisfactionRating, kwargs)]
+
+
 # --- combining several events of one ticket into one activity row ---------------------------
 
 
@@ -304,11 +332,12 @@ _combining: contextvars.ContextVar[_Combined | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def one_activity(verb: str) -> Iterator[None]:
+def one_activity(verb: str, *, context: dict[str, Any] | None = None) -> Iterator[None]:
     """Record everything that happens inside as one activity row per ticket, named ``verb``.
 
     Used where one request makes several changes (a bulk update, a macro): the timeline shows one
-    action, while each change still sends its own signals.
+    action, while each change still sends its own signals. ``context`` is added to each row's
+    ``after`` (say, which macro it was); a ticket nothing happened to gets no row.
     """
     combined = _Combined(verb)
     token = _combining.set(combined)
@@ -317,7 +346,7 @@ def one_activity(verb: str) -> Iterator[None]:
     finally:
         _combining.reset(token)
     for ticket_id, (actor, before, after) in combined.rows.items():
-        _write_activity(ticket_id, actor, verb, before, after)
+        _write_activity(ticket_id, actor, verb, before, {**after, **(context or {})})
 
 
 # --- the fan-out ------------------------------------------------------------------------------

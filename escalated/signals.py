@@ -32,3 +32,6 @@ tag_removed = django.dispatch.Signal()  # tag, ticket, user
 
 # Departments
 department_changed = django.dispatch.Signal()  # ticket, user, old_department, new_department
+
+# Satisfaction
+ticket_rated = django.dispatch.Signal()  # rating, ticket, user

@@ -1,7 +1,10 @@
 """Escalated's models, one module per aggregate."""
 
 from escalated.models.activity import TicketActivity
-from escalated.models.organisation import CannedResponse, Department, Tag
+from escalated.models.macros import Macro
+from escalated.models.organisation import AssignmentMode, CannedResponse, Department, Tag
+from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
+from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.tickets import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -18,16 +21,24 @@ from escalated.models.tickets import (
 from escalated.models.tokens import ApiToken, TokenScope
 
 __all__ = [
+    "MAX_RATING",
+    "MIN_RATING",
     "OPEN_STATUSES",
     "PRIORITY_RANK",
     "STATUS_RANK",
+    "AgentProfile",
     "ApiToken",
+    "AssignmentMode",
+    "Availability",
     "CannedResponse",
     "Channel",
     "Counter",
     "Department",
+    "Macro",
     "Priority",
     "Reply",
+    "RoutingCursor",
+    "SatisfactionRating",
     "Status",
     "Tag",
     "Ticket",

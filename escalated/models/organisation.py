@@ -9,6 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from escalated.conf import table_name
 
 
+class AssignmentMode(models.TextChoices):
+    """How a department hands its new tickets to its agents."""
+
+    OFF = "off", _("Off: new tickets wait in the queue")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_LOADED = "least_loaded", _("Least loaded")
+
+
 class Department(models.Model):
     """A team that works a queue of tickets; its members are agents."""
 
@@ -22,6 +30,22 @@ class Department(models.Model):
         blank=True,
         db_table=table_name("department_agents"),
         verbose_name=_("agents"),
+    )
+    assignment_mode = models.CharField(
+        _("auto-assignment"),
+        max_length=16,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.OFF,
+        help_text=_("Give each new ticket to an available agent of the department."),
+    )
+    max_open_tickets_per_agent = models.PositiveIntegerField(
+        _("open tickets per agent"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Auto-assignment skips agents who already hold this many open tickets (any "
+            "department). Empty: no limit."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

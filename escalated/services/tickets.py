@@ -7,7 +7,7 @@ would change nothing returns without recording anything, so retries are harmless
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from escalated.access import (
     Role,
     TicketAction,
     can_see_ticket,
+    combined_action,
     is_staff,
     require_signed_in,
     require_staff,
@@ -38,6 +39,7 @@ from escalated.models import (
     TicketFollower,
     TicketType,
 )
+from escalated.services import routing
 from escalated.services.common import (
     UNSET,
     Unset,
@@ -119,13 +121,17 @@ def ticket_create(
     collect(problems)
 
     with transaction.atomic():
+        routed = ""
+        if assignee is None and department is not None:
+            ticket.assignee = routing.next_agent(department)
+            routed = department.assignment_mode if ticket.assignee is not None else ""
         ticket.reference = next_ticket_reference()
         if requester is not None and not (staff and requester.pk != actor.pk):
             ticket.last_customer_message_at = timezone.now()
         ticket.save()
         if tags:
             ticket.tags.add(*tags)
-        events.record(events.TicketCreated(ticket=ticket, actor=actor))
+        events.record(events.TicketCreated(ticket=ticket, actor=actor, routed=routed))
     return ticket
 
 
@@ -267,6 +273,26 @@ def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any) -> Ticket:
             events.TicketAssigned(ticket=ticket, actor=actor, previous=previous, agent=assignee)
         )
     return ticket
+
+
+def ticket_auto_assign(
+    *, ticket: Ticket, actor: Any, department: Department | None = None, mode: str | None = None
+) -> Any | None:
+    """Give ``ticket`` to the next available agent of ``department`` (default: the ticket's own
+    department), chosen as :func:`escalated.services.routing.next_agent` chooses.
+
+    ``mode`` overrides the department's assignment mode: an escalation rule "assign round robin
+    within a department" passes ``AssignmentMode.ROUND_ROBIN``. Returns the agent, or None when
+    nobody is available, in which case the ticket is left as it was.
+    """
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        department = department if department is not None else ticket.department
+        agent = None if department is None else routing.next_agent(department, mode=mode)
+        if agent is not None:
+            ticket_assign(ticket=ticket, actor=actor, assignee=agent)
+    return agent
 
 
 def ticket_status_change(*, ticket: Ticket, actor: Any, status: str, reason: str = "") -> Ticket:
@@ -421,6 +447,51 @@ class BulkResult:
         return not self.problems
 
 
+def require_batch_size(count: int, *, field: str = "ticket_ids") -> None:
+    """Actions on many tickets take at most a page of the queue (MAX_PAGE_SIZE) at a time."""
+    limit = escalated_settings.MAX_PAGE_SIZE
+    if count > limit:
+        raise DomainError(
+            f"{count} tickets were given; act on at most {limit} at a time.",
+            code=ErrorCode.INVALID,
+            field=field,
+        )
+
+
+def tickets_each(
+    *,
+    tickets: Iterable[Ticket],
+    actor: Any,
+    apply: Callable[[Ticket], Ticket],
+    verb: str,
+    context: dict[str, Any] | None = None,
+) -> list[BulkResult]:
+    """Run ``apply`` on each ticket on its own, all or nothing per ticket.
+
+    One ticket's refusal does not stop the others. Each ticket's changes are judged against the
+    ticket as it was when they began (see :func:`escalated.access.combined_action`) and leave one
+    activity row named ``verb`` (with ``context``).
+    """
+    tickets = list(tickets)
+    require_batch_size(len(tickets))
+    results = []
+    for ticket in tickets:
+        result = BulkResult(ticket)
+        try:
+            with (
+                transaction.atomic(),
+                events.one_activity(verb, context=context),
+                combined_action(actor, ticket),
+            ):
+                result.ticket = apply(ticket)
+        except DomainError as error:
+            result.problems = error.problems
+        except NotAllowed as refusal:
+            result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
+        results.append(result)
+    return results
+
+
 def tickets_bulk_update(
     *, tickets: Iterable[Ticket], actor: Any, changes: BulkChanges
 ) -> list[BulkResult]:
@@ -429,18 +500,12 @@ def tickets_bulk_update(
     require_staff(actor)
     if changes.is_empty():
         raise DomainError("Choose at least one change to apply.", code=ErrorCode.REQUIRED)
-    results = []
-    for ticket in tickets:
-        result = BulkResult(ticket)
-        try:
-            with transaction.atomic(), events.one_activity("bulk_updated"):
-                result.ticket = _apply_bulk(ticket, actor, changes)
-        except DomainError as error:
-            result.problems = error.problems
-        except NotAllowed as refusal:
-            result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
-        results.append(result)
-    return results
+    return tickets_each(
+        tickets=tickets,
+        actor=actor,
+        apply=lambda ticket: _apply_bulk(ticket, actor, changes),
+        verb="bulk_updated",
+    )
 
 
 def _apply_bulk(ticket: Ticket, actor: Any, changes: BulkChanges) -> Ticket:
