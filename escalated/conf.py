@@ -231,6 +231,11 @@ OPTIONS: dict[str, Option] = {
     "API_TOKEN_EXPIRY_DAYS": Option(
         None, _optional_positive_int, "Default lifetime of new API tokens (None: no expiry)."
     ),
+    "ACTIVITY_RETENTION_DAYS": Option(
+        None,
+        _optional_positive_int,
+        "Days purge_activities keeps activity rows when run without --days (None: give --days).",
+    ),
 }
 
 
