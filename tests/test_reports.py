@@ -12,6 +12,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from escalated.access import SystemActor
 from escalated.models import SatisfactionRating, Ticket
 from escalated.services import reports, stats, tickets
 from tests.conftest import World, data_of, gid
@@ -338,3 +339,9 @@ def test_the_dashboard_counts_what_the_viewer_can_see(world: World, gql: Any) ->
 def test_the_dashboard_is_one_query(world: World, gql: Any) -> None:
     # Session, user, the agent's departments (the role), then the counts themselves.
     assert _statements(gql, world.agent, DASHBOARD, {}) == 4
+
+
+def test_a_rule_has_no_tickets_of_its_own(world: World) -> None:
+    counts = reports.agent_dashboard(actor=SystemActor("rule:Nightly"))
+
+    assert (counts.open, counts.unassigned, counts.mine) == (1, 1, 0)

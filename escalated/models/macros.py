@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from escalated.conf import table_name
+from escalated.models.organisation import SharedOrPersonal
 
 
-class Macro(models.Model):
+class Macro(SharedOrPersonal):
     """Shared macros are managed by admins; personal ones belong to one agent.
 
     ``actions`` is a list of ``{"type": ..., ...}`` objects, applied in order; see
@@ -20,17 +20,6 @@ class Macro(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True, default="")
     actions = models.JSONField(_("actions"), default=list, encoder=DjangoJSONEncoder)
-    is_shared = models.BooleanField(_("shared"), default=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("owner"),
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         db_table = table_name("macros")

@@ -80,12 +80,10 @@ class Tag(models.Model):
         return self.name
 
 
-class CannedResponse(models.Model):
-    """A saved answer. Shared ones are managed by admins; personal ones belong to one agent."""
+class SharedOrPersonal(models.Model):
+    """A staff tool (canned response, macro) that is shared, and managed by admins, or personal,
+    and its owner's. See ``access.visible_own_or_shared`` and ``access.require_may_manage``."""
 
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"))
-    category = models.CharField(_("category"), max_length=100, blank=True, default="")
     is_shared = models.BooleanField(_("shared"), default=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -97,6 +95,17 @@ class CannedResponse(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class CannedResponse(SharedOrPersonal):
+    """A saved answer. Shared ones are managed by admins; personal ones belong to one agent."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    category = models.CharField(_("category"), max_length=100, blank=True, default="")
 
     class Meta:
         db_table = table_name("canned_responses")

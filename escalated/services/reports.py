@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from escalated.access import require_admin, require_staff, visible_tickets
 from escalated.errors import DomainError, ErrorCode
+from escalated.events import person
 from escalated.models import (
     MAX_RATING,
     MIN_RATING,
@@ -179,7 +180,8 @@ def agent_dashboard(*, actor: Any) -> Dashboard:
         timezone.localdate(), time.min, tzinfo=timezone.get_current_timezone()
     )
     is_open = Q(status__in=OPEN_STATUSES)
-    mine = Q(assignee_id=getattr(actor, "pk", None))
+    # A rule or command has no tickets of its own (and no pk to match unassigned ones by).
+    mine = Q(assignee_id=actor.pk) if person(actor) is not None else Q(pk__in=[])
     today = Q(resolved_at__gte=midnight)
     counts = visible_tickets(actor).aggregate(
         open=Count("pk", filter=is_open),

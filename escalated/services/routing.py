@@ -57,12 +57,19 @@ def open_ticket_counts() -> Subquery:
     )
 
 
+def _has_is_active_field(user_model: Any) -> bool:
+    """Custom user models need not store ``is_active`` (AbstractBaseUser makes it a constant)."""
+    return any(field.name == "is_active" for field in user_model._meta.concrete_fields)
+
+
 def available_agents(department: Department) -> QuerySet[Any]:
     """The department's agents who may take a new ticket now, in rotation order, each annotated
     with ``open_tickets``. One SQL statement."""
+    agents = department.agents.all()
+    if _has_is_active_field(agents.model):
+        agents = agents.filter(is_active=True)
     agents = (
-        department.agents.filter(is_active=True)
-        .exclude(escalated_agent_profile__availability=Availability.AWAY)
+        agents.exclude(escalated_agent_profile__availability=Availability.AWAY)
         .annotate(open_tickets=Coalesce(open_ticket_counts(), Value(0)))
         .order_by("pk")
     )
