@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalated import signals
 from escalated.access import SystemActor, is_requester
@@ -149,3 +151,26 @@ def test_ratings_are_seen_by_staff_and_the_requester_only(
         "other_customer": None,
         "outsider": None,
     }
+
+
+QUEUE = (
+    "{ tickets(first: 50) { edges { node { satisfactionRating { rating ratedBy { name } } } } } }"
+)
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_ratings_in_a_list_cost_the_same_at_any_size(world: World, gql: Any, size: int) -> None:
+    for n in range(size):
+        ticket = tickets.ticket_create(actor=world.customer, subject=f"T{n}")
+        tickets.ticket_resolve(ticket=ticket, actor=world.admin)
+        ratings.ticket_rate(ticket=ticket, actor=world.customer, rating=1 + n % 5)
+    gql.client.force_login(world.customer)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = gql.client.post(gql.url, {"query": QUEUE}, content_type="application/json")
+
+    edges = data_of(response.json())["tickets"]["edges"]
+    assert sum(1 for e in edges if e["node"]["satisfactionRating"]) == size
+    # Session, user, the customer's role (departments, two permission look-ups); the page; its
+    # ratings; the raters.
+    assert len(queries) == 8

@@ -448,7 +448,8 @@ class BulkResult:
 
 
 def require_batch_size(count: int, *, field: str = "ticket_ids") -> None:
-    """Actions on many tickets take at most a page of the queue (MAX_PAGE_SIZE) at a time."""
+    """Requests that act on many tickets take at most a page of the queue (MAX_PAGE_SIZE) at a
+    time, so one request stays short. (Python callers may pass as many as they like.)"""
     limit = escalated_settings.MAX_PAGE_SIZE
     if count > limit:
         raise DomainError(
@@ -472,8 +473,6 @@ def tickets_each(
     ticket as it was when they began (see :func:`escalated.access.combined_action`) and leave one
     activity row named ``verb`` (with ``context``).
     """
-    tickets = list(tickets)
-    require_batch_size(len(tickets))
     results = []
     for ticket in tickets:
         result = BulkResult(ticket)
