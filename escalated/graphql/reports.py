@@ -3,6 +3,7 @@ what each number counts)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import strawberry
@@ -189,11 +190,4 @@ class ReportQueries:
     @strawberry.field(description="Open, mine, unassigned and resolved today (staff).")
     def agent_dashboard(self, info: Info) -> AgentDashboard:
         guard(info, require_staff)
-        counts = reports.agent_dashboard(actor=viewer(info))
-        return AgentDashboard(
-            open=counts.open,
-            mine=counts.mine,
-            unassigned=counts.unassigned,
-            resolved_today=counts.resolved_today,
-            mine_resolved_today=counts.mine_resolved_today,
-        )
+        return AgentDashboard(**asdict(reports.agent_dashboard(actor=viewer(info))))
