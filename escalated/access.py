@@ -7,7 +7,9 @@ This is the one place row-level access is decided. The GraphQL types scope their
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -223,6 +225,7 @@ class TicketAction(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     WORK = "work"  # everything an agent does: notes, status, assignment, tags, departments…
+    RATE = "rate"  # the requester's satisfaction rating: theirs alone, never staff's
 
 
 def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> None:
@@ -231,8 +234,12 @@ def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> N
     Callers resolve the ticket through :func:`visible_tickets` first, so an invisible ticket is
     "not found" rather than "not allowed" and its existence does not leak.
     """
-    if not can_see_ticket(actor, ticket):
+    if not (_in_sight(actor, ticket) or can_see_ticket(actor, ticket)):
         raise NotAllowed("You cannot see this ticket.")
+    if action is TicketAction.RATE:
+        if not is_requester(actor, ticket):
+            raise NotAllowed("Only the person who asked for help can rate this ticket.")
+        return
     if is_staff(actor):
         return
     if action in (TicketAction.VIEW, TicketAction.REPLY):
@@ -246,6 +253,37 @@ def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> N
             return
         raise NotAllowed("Only the support team can close tickets here.")
     raise NotAllowed("Only agents can do this.")
+
+
+_kept_in_sight: contextvars.ContextVar[frozenset[tuple[Any, int]]] = contextvars.ContextVar(
+    "escalated_kept_in_sight", default=frozenset()
+)
+
+
+def _actor_key(actor: Any) -> Any:
+    return actor.label if isinstance(actor, SystemActor) else getattr(actor, "pk", None)
+
+
+def _in_sight(actor: Any, ticket: Ticket) -> bool:
+    return (_actor_key(actor), ticket.pk) in _kept_in_sight.get()
+
+
+@contextmanager
+def combined_action(actor: Any, ticket: Ticket) -> Iterator[None]:
+    """Decide once, as the block begins, that ``actor`` can see ``ticket``; keep that decision for
+    every step inside.
+
+    For actions made of several steps (a bulk update, a macro): they are judged against the ticket
+    as it was when they began, so a step that moves the ticket out of the actor's sight (to
+    another department) does not refuse the steps after it. Each step's other rules still apply.
+    """
+    if not can_see_ticket(actor, ticket):
+        raise NotAllowed("You cannot see this ticket.")
+    token = _kept_in_sight.set(_kept_in_sight.get() | {(_actor_key(actor), ticket.pk)})
+    try:
+        yield
+    finally:
+        _kept_in_sight.reset(token)
 
 
 def require_staff(actor: Any) -> None:
@@ -281,3 +319,25 @@ def can_download(actor: Any, attachment: Attachment) -> bool:
     if attachment.reply is not None and attachment.reply.is_internal_note and not is_staff(actor):
         return False
     return can_see_ticket(actor, attachment.ticket)
+
+
+def visible_own_or_shared(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Staff tools that are shared or personal (canned responses, macros): the shared ones and
+    the actor's own, for staff; nothing for anyone else."""
+    if not is_staff(actor):
+        return queryset.none()
+    return queryset.filter(Q(is_shared=True) | Q(owner_id=actor.pk))
+
+
+def can_use_own_or_shared(actor: Any, obj: Any) -> bool:
+    """The in-memory twin of :func:`visible_own_or_shared`, for one loaded object."""
+    return is_staff(actor) and (obj.is_shared or obj.owner_id == actor.pk)
+
+
+def require_may_manage(actor: Any, obj: Any) -> None:
+    """Shared staff tools are the admins' to change; a personal one is its owner's (or an
+    admin's)."""
+    if obj.is_shared:
+        require_admin(actor)
+    elif role_of(actor) not in (Role.ADMIN, Role.SYSTEM) and obj.owner_id != actor.pk:
+        raise NotAllowed("This belongs to another agent.")

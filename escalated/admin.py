@@ -4,12 +4,15 @@ made here bypass the services, so they send no signals and write no activity).""
 from django.contrib import admin
 
 from escalated.models import (
+    AgentProfile,
     ApiToken,
     Attachment,
     CannedResponse,
     Department,
     GuestAccess,
+    Macro,
     Reply,
+    SatisfactionRating,
     Tag,
     Ticket,
     TicketActivity,
@@ -55,8 +58,8 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "is_active")
-    list_filter = ("is_active",)
+    list_display = ("name", "slug", "is_active", "assignment_mode", "max_open_tickets_per_agent")
+    list_filter = ("is_active", "assignment_mode")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("agents",)
     search_fields = ("name",)
@@ -125,3 +128,30 @@ class GuestAccessAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # guests open tickets themselves; rotate links with guestTokenRotate
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "availability", "availability_changed_at")
+    list_filter = ("availability",)
+    raw_id_fields = ("user",)
+    search_fields = ("user__username", "user__email")
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_shared", "owner", "updated_at")
+    list_filter = ("is_shared",)
+    search_fields = ("name", "description")
+    raw_id_fields = ("owner",)
+
+
+@admin.register(SatisfactionRating)
+class SatisfactionRatingAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "rating", "rated_by", "created_at")
+    list_filter = ("rating",)
+    raw_id_fields = ("ticket", "rated_by")
+    search_fields = ("ticket__reference", "comment")
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # the requester's words are theirs

@@ -387,6 +387,11 @@ OPTIONS: dict[str, Option] = {
         "Dotted path to a callable(user) -> bool saying the user's email address is verified; "
         "guestTicketsClaim is refused while this is None.",
     ),
+    "ACTIVITY_RETENTION_DAYS": Option(
+        None,
+        _optional_positive_int,
+        "Days purge_activities keeps activity rows when run without --days (None: give --days).",
+    ),
 }
 
 

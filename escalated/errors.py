@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     ATTACHMENT_EMPTY = "attachment_empty"
     ATTACHMENT_TYPE_NOT_ALLOWED = "attachment_type_not_allowed"
     RATE_LIMITED = "rate_limited"
+    TICKET_NOT_RESOLVED = "ticket_not_resolved"
 
 
 @dataclass(frozen=True)

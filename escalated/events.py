@@ -24,7 +24,16 @@ from django.dispatch import Signal
 
 from escalated import signals
 from escalated.access import GuestActor, SystemActor
-from escalated.models import Attachment, Department, Reply, Status, Tag, Ticket, TicketActivity
+from escalated.models import (
+    Attachment,
+    Department,
+    Reply,
+    SatisfactionRating,
+    Status,
+    Tag,
+    Ticket,
+    TicketActivity,
+)
 
 if TYPE_CHECKING:
     from escalated.access import Actor
@@ -111,10 +120,16 @@ def _status_signals(event: TicketEvent, old: str, new: str, reason: str) -> list
 class TicketCreated(TicketEvent):
     verb = "created"
     attachments: tuple[Attachment, ...] = ()
+    # The department's assignment mode, when auto-assignment chose the assignee.
+    routed: str = ""
 
     def change(self) -> Change:
         t = self.ticket
-        after = {"status": t.status, "priority": t.priority, "subject": t.subject}
+        after: dict[str, Any] = {"status": t.status, "priority": t.priority, "subject": t.subject}
+        if t.assignee_id is not None:
+            after["assignee"] = user_label(t.assignee)
+        if self.routed:
+            after["routed"] = self.routed
         return {}, {**after, **_attachment_names(self.attachments)}
 
     def signals(self) -> list[SignalCall]:
@@ -358,6 +373,19 @@ class GuestTicketClaimed(TicketEvent):
         return [(signals.guest_ticket_claimed, Ticket, kwargs)]
 
 
+@dataclass(frozen=True, kw_only=True)
+class TicketRated(TicketEvent):
+    verb = "rated"
+    rating: SatisfactionRating
+
+    def change(self) -> Change:
+        return {}, {"rating": self.rating.rating, "commented": bool(self.rating.comment)}
+
+    def signals(self) -> list[SignalCall]:
+        kwargs = {"rating": self.rating, "ticket": self.ticket, "user": self.user}
+        return [(signals.ticket_rated, SatisfactionRating, kwargs)]
+
+
 # --- combining several events of one ticket into one activity row ---------------------------
 
 
@@ -380,11 +408,12 @@ _combining: contextvars.ContextVar[_Combined | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def one_activity(verb: str) -> Iterator[None]:
+def one_activity(verb: str, *, context: dict[str, Any] | None = None) -> Iterator[None]:
     """Record everything that happens inside as one activity row per ticket, named ``verb``.
 
     Used where one request makes several changes (a bulk update, a macro): the timeline shows one
-    action, while each change still sends its own signals.
+    action, while each change still sends its own signals. ``context`` is added to each row's
+    ``after`` (say, which macro it was); a ticket nothing happened to gets no row.
     """
     combined = _Combined(verb)
     token = _combining.set(combined)
@@ -393,7 +422,7 @@ def one_activity(verb: str) -> Iterator[None]:
     finally:
         _combining.reset(token)
     for ticket_id, (actor, before, after) in combined.rows.items():
-        _write_activity(ticket_id, actor, verb, before, after)
+        _write_activity(ticket_id, actor, verb, before, {**after, **(context or {})})
 
 
 # --- the fan-out ------------------------------------------------------------------------------

@@ -36,3 +36,5 @@ department_changed = django.dispatch.Signal()  # ticket, user, old_department, n
 # Guests
 guest_link_issued = django.dispatch.Signal()  # ticket, name, email, link (the magic link)
 guest_ticket_claimed = django.dispatch.Signal()  # ticket, user, email
+# Satisfaction
+ticket_rated = django.dispatch.Signal()  # rating, ticket, user

@@ -29,6 +29,8 @@ NODE_NAMES = {
     "TicketActivity": "TicketActivity",
     "ApiToken": "ApiToken",
     "Attachment": "Attachment",
+    "Macro": "Macro",
+    "SatisfactionRating": "SatisfactionRating",
 }
 
 

@@ -143,6 +143,22 @@ def test_a_guest_replies_and_closes(world: World, gql: Any, guests_on: None) -> 
     assert activity.actor_id is None and activity.actor_label == "guest:gail@example.net"
 
 
+def test_a_guest_rates_their_resolved_ticket_once(world: World, gql: Any, guests_on: None) -> None:
+    ticket, token = open_guest_ticket()
+    tickets.ticket_resolve(ticket=ticket, actor=world.admin)
+    rate = """mutation($input: TicketRateInput!) { ticketRate(input: $input) {
+        rating { rating comment } errors { code } } }"""
+    given = {"input": {"ticketId": gid(ticket), "rating": 4, "comment": "Thanks"}}
+
+    rated = data_of(gql(rate, given, headers=guest_header(token)))["ticketRate"]
+    again = gql(rate, {"input": {**given["input"], "rating": 1}}, headers=guest_header(token))
+
+    assert rated == {"rating": {"rating": 4, "comment": "Thanks"}, "errors": []}
+    assert data_of(again)["ticketRate"]["errors"] == [{"code": "DUPLICATE"}]
+    activity = TicketActivity.objects.filter(ticket=ticket, verb="rated").get()
+    assert activity.actor_id is None and activity.actor_label == "guest:gail@example.net"
+
+
 def test_a_guest_cannot_close_when_customers_may_not(
     world: World, gql: Any, guests_on: None, settings: Any
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 import strawberry_django
@@ -22,27 +22,42 @@ from escalated.access import (
     visible_tickets,
 )
 from escalated.conf import escalated_settings
-from escalated.errors import NotAllowed
+from escalated.errors import DomainError, NotAllowed
 from escalated.graphql.context import viewer
 from escalated.graphql.errors import refusal
 from escalated.graphql.filters import TicketFilterInput, TicketOrder, filter_tickets
+from escalated.graphql.ids import load
 from escalated.graphql.types import (
     ApiTokenNode,
     CannedResponseNode,
     DepartmentNode,
+    MacroNode,
     TagNode,
     TicketNode,
     Viewer,
     guest_view,
 )
+from escalated.services import placeholders
+
+T = TypeVar("T")
 
 
-def guard(info: Info, check: Callable[[Any], None]) -> None:
-    """Run an access check; a refusal becomes a top-level GraphQL error."""
+def guard(info: Info, check: Callable[[Any], T]) -> T:
+    """Run an access check (or anything that may refuse) as the viewer; a refusal becomes a
+    top-level GraphQL error."""
     try:
-        check(viewer(info))
+        return check(viewer(info))
     except NotAllowed as error:
         raise refusal(viewer(info), str(error)) from error
+
+
+@strawberry.type(description="A canned response's text, filled in for one ticket.")
+class RenderedCannedResponse:
+    title: str
+    body: str = strawberry.field(description="HTML; placeholder values are escaped.")
+    unknown_placeholders: list[str] = strawberry.field(
+        description="Names in {{ }} that are not placeholders, left in the body as written."
+    )
 
 
 @strawberry.type
@@ -111,6 +126,37 @@ class Query:
     def canned_responses(self, info: Info) -> QuerySet[models.CannedResponse]:
         guard(info, require_staff)
         return models.CannedResponse.objects.all()
+
+    @strawberry.field(
+        description="A canned response filled in for a ticket (staff only); null when either "
+        "is not found. Unknown placeholders are left as written and listed."
+    )
+    def canned_response_render(
+        self, info: Info, id: relay.GlobalID, ticket_id: relay.GlobalID
+    ) -> RenderedCannedResponse | None:
+        guard(info, require_staff)
+        try:
+            response = load(info, id, CannedResponseNode, field="id")
+            ticket = load(info, ticket_id, TicketNode, field="ticket_id")
+        except DomainError:
+            return None
+        rendered = guard(
+            info,
+            lambda actor: placeholders.canned_response_render(
+                response=response, ticket=ticket, actor=actor
+            ),
+        )
+        return RenderedCannedResponse(
+            title=response.title, body=rendered.text, unknown_placeholders=list(rendered.unknown)
+        )
+
+    @strawberry_django.connection(
+        DjangoListConnection[MacroNode],
+        description="Shared macros and the viewer's own (staff only), by name.",
+    )
+    def macros(self, info: Info) -> QuerySet[models.Macro]:
+        guard(info, require_staff)
+        return models.Macro.objects.all()
 
     @strawberry_django.connection(
         DjangoListConnection[ApiTokenNode],

@@ -23,14 +23,28 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
 from escalated.graphql.cost import QueryCostLimiter
+from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.guests import GuestMutations
+from escalated.graphql.mutations.macros import MacroMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
+from escalated.graphql.mutations.ratings import RatingMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
-from escalated.graphql.queries import Query
+from escalated.graphql.queries import Query as CoreQueries
+from escalated.graphql.reports import ReportQueries
 
+Query = merge_types("Query", (CoreQueries, ReportQueries))
 Mutation = merge_types(
-    "Mutation", (TicketMutations, OrganisationMutations, TokenMutations, GuestMutations)
+    "Mutation",
+    (
+        TicketMutations,
+        OrganisationMutations,
+        TokenMutations,
+        AgentMutations,
+        MacroMutations,
+        RatingMutations,
+        GuestMutations,
+    ),
 )
 
 

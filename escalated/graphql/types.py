@@ -21,6 +21,7 @@ from escalated.access import (
     is_staff,
     role_of,
     visible_attachments,
+    visible_own_or_shared,
     visible_replies,
     visible_tickets,
     visible_users,
@@ -29,7 +30,10 @@ from escalated.conf import escalated_settings
 from escalated.events import display_name
 from escalated.graphql.context import viewer
 from escalated.graphql.enums import (
+    AgentAvailability,
     ApiTokenScope,
+    DepartmentAssignment,
+    MacroActionType,
     TicketChannel,
     TicketKind,
     TicketPriority,
@@ -37,6 +41,8 @@ from escalated.graphql.enums import (
 )
 from escalated.graphql.enums import Role as RoleEnum
 from escalated.services.attachments import attachment_link, attachment_path
+from escalated.services.macros import macro_actions
+from escalated.services.routing import agent_availability
 
 User = get_user_model()
 
@@ -53,6 +59,13 @@ class UserNode(relay.Node):
     def email(self, root: Any, info: Info) -> str | None:
         me = viewer(info)
         return root.email if is_staff(me) or root.pk == me.pk else None
+
+    @strawberry_django.field(
+        select_related=["escalated_agent_profile"],
+        description="Whether this agent takes new tickets (shown to staff only).",
+    )
+    def availability(self, root: Any, info: Info) -> AgentAvailability | None:
+        return agent_availability(root) if is_staff(viewer(info)) else None
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
@@ -147,6 +160,12 @@ class DepartmentNode(relay.Node):
     slug: str
     description: str
     is_active: bool
+    assignment_mode: DepartmentAssignment = strawberry_django.field(
+        description="How new tickets find an agent."
+    )
+    max_open_tickets_per_agent: int | None = strawberry_django.field(
+        description="Auto-assignment skips agents holding this many open tickets; null: no limit."
+    )
 
     @strawberry_django.field(
         prefetch_related=["agents"], description="The department's agents (staff only)."
@@ -193,12 +212,7 @@ class CannedResponseNode(relay.Node):
     def get_queryset(
         cls, queryset: QuerySet[models.CannedResponse], info: Info, **kwargs: Any
     ) -> QuerySet[models.CannedResponse]:
-        me = viewer(info)
-        if not is_staff(me):
-            return queryset.none()
-        from django.db.models import Q
-
-        return queryset.filter(Q(is_shared=True) | Q(owner_id=me.pk))
+        return visible_own_or_shared(viewer(info), queryset)
 
 
 @strawberry_django.type(models.Reply, name="Reply", description="A public reply or internal note.")
@@ -255,6 +269,76 @@ class TicketActivityNode(relay.Node):
         return queryset.filter(ticket__in=visible_tickets(me))
 
 
+@strawberry_django.type(
+    models.SatisfactionRating,
+    name="SatisfactionRating",
+    description="The requester's rating of a settled ticket.",
+)
+class SatisfactionRatingNode(relay.Node):
+    rating: int = strawberry_django.field(description="1 (poor) to 5 (great).")
+    comment: str = strawberry_django.field(description="Plain text, as the requester wrote it.")
+    rated_by: UserNode | None
+    created_at: datetime
+
+    @classmethod
+    def get_queryset(
+        cls, queryset: QuerySet[models.SatisfactionRating], info: Info, **kwargs: Any
+    ) -> QuerySet[models.SatisfactionRating]:
+        return queryset.filter(ticket__in=visible_tickets(viewer(info)))
+
+
+@strawberry.type(description="One step of a macro; only the fields its type uses are set.")
+class MacroAction:
+    type: MacroActionType
+    status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="SET_DEPARTMENT: the department; null moves to no department."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="SET_ASSIGNEE: the agent; null unassigns."
+    )
+    tag_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    body: str | None = strawberry.field(
+        default=None, description="ADD_REPLY, ADD_NOTE: HTML with placeholders."
+    )
+
+
+def _global_id(type_name: str, pk: Any) -> relay.GlobalID | None:
+    return None if pk is None else relay.GlobalID(type_name, str(pk))
+
+
+@strawberry_django.type(models.Macro, name="Macro")
+class MacroNode(relay.Node):
+    name: str
+    description: str
+    is_shared: bool
+    owner: UserNode | None
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry_django.field(only=["actions"], description="The steps, in the order they run.")
+    def actions(self, root: models.Macro) -> list[MacroAction]:
+        return [
+            MacroAction(
+                type=action.type,
+                status=action.status,
+                priority=action.priority,
+                department_id=_global_id("Department", action.department_id),
+                assignee_id=_global_id("User", action.assignee_id),
+                tag_ids=[relay.GlobalID("Tag", str(pk)) for pk in action.tag_ids],
+                body=action.body,
+            )
+            for action in macro_actions(root)
+        ]
+
+    @classmethod
+    def get_queryset(
+        cls, queryset: QuerySet[models.Macro], info: Info, **kwargs: Any
+    ) -> QuerySet[models.Macro]:
+        return visible_own_or_shared(viewer(info), queryset)
+
+
 def _latest_reply_prefetch(info: Info) -> Prefetch[Any]:
     """Each ticket's newest reply the viewer may read, in one query for the whole page."""
     staff = is_staff(viewer(info))
@@ -291,6 +375,9 @@ class TicketNode(relay.Node):
     closed_at: datetime | None
     replies: DjangoListConnection[ReplyNode] = strawberry_django.connection(
         description="Replies oldest first; internal notes only for staff."
+    )
+    satisfaction_rating: SatisfactionRatingNode | None = strawberry_django.field(
+        description="The requester's rating, once given."
     )
     activities: DjangoListConnection[TicketActivityNode] = strawberry_django.connection(
         description="The audit timeline, oldest first (staff only; empty for customers)."

@@ -3,7 +3,10 @@
 from escalated.models.activity import TicketActivity
 from escalated.models.attachments import Attachment
 from escalated.models.guests import GuestAccess
-from escalated.models.organisation import CannedResponse, Department, Tag
+from escalated.models.macros import Macro
+from escalated.models.organisation import AssignmentMode, CannedResponse, Department, Tag
+from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
+from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.tickets import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -20,18 +23,26 @@ from escalated.models.tickets import (
 from escalated.models.tokens import ApiToken, TokenScope
 
 __all__ = [
+    "MAX_RATING",
+    "MIN_RATING",
     "OPEN_STATUSES",
     "PRIORITY_RANK",
     "STATUS_RANK",
+    "AgentProfile",
     "ApiToken",
+    "AssignmentMode",
     "Attachment",
+    "Availability",
     "CannedResponse",
     "Channel",
     "Counter",
     "Department",
     "GuestAccess",
+    "Macro",
     "Priority",
     "Reply",
+    "RoutingCursor",
+    "SatisfactionRating",
     "Status",
     "Tag",
     "Ticket",

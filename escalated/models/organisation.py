@@ -9,6 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from escalated.conf import table_name
 
 
+class AssignmentMode(models.TextChoices):
+    """How a department hands its new tickets to its agents."""
+
+    OFF = "off", _("Off: new tickets wait in the queue")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_LOADED = "least_loaded", _("Least loaded")
+
+
 class Department(models.Model):
     """A team that works a queue of tickets; its members are agents."""
 
@@ -22,6 +30,22 @@ class Department(models.Model):
         blank=True,
         db_table=table_name("department_agents"),
         verbose_name=_("agents"),
+    )
+    assignment_mode = models.CharField(
+        _("auto-assignment"),
+        max_length=16,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.OFF,
+        help_text=_("Give each new ticket to an available agent of the department."),
+    )
+    max_open_tickets_per_agent = models.PositiveIntegerField(
+        _("open tickets per agent"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Auto-assignment skips agents who already hold this many open tickets (any "
+            "department). Empty: no limit."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -56,12 +80,10 @@ class Tag(models.Model):
         return self.name
 
 
-class CannedResponse(models.Model):
-    """A saved answer. Shared ones are managed by admins; personal ones belong to one agent."""
+class SharedOrPersonal(models.Model):
+    """A staff tool (canned response, macro) that is shared, and managed by admins, or personal,
+    and its owner's. See ``access.visible_own_or_shared`` and ``access.require_may_manage``."""
 
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"))
-    category = models.CharField(_("category"), max_length=100, blank=True, default="")
     is_shared = models.BooleanField(_("shared"), default=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -73,6 +95,17 @@ class CannedResponse(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class CannedResponse(SharedOrPersonal):
+    """A saved answer. Shared ones are managed by admins; personal ones belong to one agent."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    category = models.CharField(_("category"), max_length=100, blank=True, default="")
 
     class Meta:
         db_table = table_name("canned_responses")

@@ -123,6 +123,8 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status"], name="esc_ticket_assignee_status"),
             models.Index(fields=["department", "status"], name="esc_ticket_dept_status"),
             models.Index(fields=["requester", "status"], name="esc_ticket_requester_status"),
+            # Reports count tickets resolved in a window; close_resolved looks for old ones.
+            models.Index(fields=["resolved_at"], name="esc_ticket_resolved_at"),
         ]
         permissions = [
             ("admin", _("Can administer the helpdesk")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
+from escalated.access import require_may_manage
 from escalated.errors import ErrorCode, Problem
 from escalated.models import Department, Ticket
 
@@ -49,3 +50,24 @@ def active_department(department: Department | None, *, field: str) -> list[Prob
             Problem(f"The department {department.name!r} is not active.", ErrorCode.INACTIVE, field)
         ]
     return []
+
+
+def set_given(obj: Any, values: dict[str, Any]) -> list[str]:
+    """Set the given (not UNSET) values on ``obj``; return the names that changed."""
+    names = []
+    for name, value in values.items():
+        if value is not UNSET and getattr(obj, name) != value:
+            setattr(obj, name, value)
+            names.append(name)
+    return names
+
+
+def reshare(actor: Any, obj: Any, changed: list[str]) -> list[str]:
+    """After an edit of a shared-or-personal staff tool (canned response, macro): when
+    ``is_shared`` changed, sharing hands it to the admins and unsharing makes it the actor's own.
+    Returns the further field names changed."""
+    if "is_shared" not in changed:
+        return []
+    require_may_manage(actor, obj)
+    obj.owner = None if obj.is_shared else actor
+    return ["owner"]

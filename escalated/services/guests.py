@@ -155,7 +155,7 @@ def guest_ticket_create(
     _rate_limit(email, client_ip)
 
     with transaction.atomic():
-        ticket_save_new(ticket, from_customer=True)
+        routed = ticket_save_new(ticket, from_customer=True)
         access = GuestAccess(ticket=ticket, name=(name or "").strip(), email=email)
         raw = _issue_token(access)
         access.save()
@@ -166,6 +166,7 @@ def guest_ticket_create(
                 ticket=ticket,
                 actor=guest,
                 attachments=tuple(stored),
+                routed=routed,
                 guest_name=access.name,
                 guest_email=email,
                 guest_link=guest_link(raw, base_url=base_url),

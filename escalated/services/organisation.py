@@ -9,10 +9,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from escalated.access import Role, forget, require_admin, require_staff, role_of
-from escalated.errors import ErrorCode, NotAllowed, Problem, collect
-from escalated.models import CannedResponse, Department, Tag
-from escalated.services.common import UNSET, Unset
+from escalated.access import forget, require_admin, require_may_manage, require_staff
+from escalated.errors import ErrorCode, Problem, collect
+from escalated.models import AssignmentMode, CannedResponse, Department, Tag
+from escalated.services.common import UNSET, Unset, choice, reshare, set_given
 from escalated.services.text import MAX_BODY, optional_text, required_text
 
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -31,16 +31,6 @@ def _slug_problems(model: type[Department] | type[Tag], slug: str, pk: int | Non
     return []
 
 
-def _changed(obj: Any, values: dict[str, Any]) -> list[str]:
-    """Set the given (not UNSET) values on ``obj``; return the names that changed."""
-    names = []
-    for name, value in values.items():
-        if value is not UNSET and getattr(obj, name) != value:
-            setattr(obj, name, value)
-            names.append(name)
-    return names
-
-
 # --- departments ------------------------------------------------------------------------------
 
 
@@ -52,6 +42,8 @@ def department_create(
     description: str = "",
     is_active: bool = True,
     agents: Iterable[Any] = (),
+    assignment_mode: str = AssignmentMode.OFF,
+    max_open_tickets_per_agent: int | None = None,
 ) -> Department:
     require_admin(actor)
     department = Department(
@@ -59,6 +51,8 @@ def department_create(
         slug=slugify(slug or name or ""),
         description=description or "",
         is_active=is_active,
+        assignment_mode=assignment_mode,
+        max_open_tickets_per_agent=max_open_tickets_per_agent,
     )
     return _department_save(
         department,
@@ -66,6 +60,7 @@ def department_create(
         problems=[
             *required_text(name, field="name", max_length=120),
             *optional_text(description, field="description", max_length=MAX_BODY),
+            *_routing_problems(assignment_mode, max_open_tickets_per_agent),
         ],
     )
 
@@ -79,9 +74,11 @@ def department_update(
     description: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     agents: Iterable[Any] | Unset = UNSET,
+    assignment_mode: str | Unset = UNSET,
+    max_open_tickets_per_agent: int | Unset | None = UNSET,
 ) -> Department:
     require_admin(actor)
-    problems: list[Problem] = []
+    problems: list[Problem] = _routing_problems(assignment_mode, max_open_tickets_per_agent)
     if name is not UNSET:
         problems += required_text(name, field="name", max_length=120)
         name = name.strip()
@@ -89,12 +86,33 @@ def department_update(
         problems += optional_text(description, field="description", max_length=MAX_BODY)
     if slug is not UNSET:
         slug = slugify(slug or (name if name is not UNSET else department.name))
-    _changed(
-        department, {"name": name, "slug": slug, "description": description, "is_active": is_active}
+    set_given(
+        department,
+        {
+            "name": name,
+            "slug": slug,
+            "description": description,
+            "is_active": is_active,
+            "assignment_mode": assignment_mode,
+            "max_open_tickets_per_agent": max_open_tickets_per_agent,
+        },
     )
     return _department_save(
         department, agents=None if agents is UNSET else list(agents), problems=problems
     )
+
+
+def _routing_problems(mode: str | Unset, cap: int | Unset | None) -> list[Problem]:
+    problems = [] if mode is UNSET else choice(mode, AssignmentMode, field="assignment_mode")
+    if cap is not UNSET and cap is not None and cap < 1:
+        problems.append(
+            Problem(
+                "The open-ticket limit must be at least 1 (or empty for no limit).",
+                ErrorCode.INVALID,
+                "max_open_tickets_per_agent",
+            )
+        )
+    return problems
 
 
 def _department_save(
@@ -155,7 +173,7 @@ def tag_update(
         name = name.strip()
     if slug is not UNSET:
         slug = slugify(slug or (name if name is not UNSET else tag.name))
-    changed = _changed(tag, {"name": name, "color": color, "slug": slug})
+    changed = set_given(tag, {"name": name, "color": color, "slug": slug})
     problems += _slug_problems(Tag, tag.slug, tag.pk)
     collect(problems)
     if changed:
@@ -171,14 +189,6 @@ def tag_delete(*, actor: Any, tag: Tag) -> None:
 # --- canned responses -------------------------------------------------------------------------
 
 
-def _require_may_manage(actor: Any, response: CannedResponse) -> None:
-    """Shared responses are the admins'; a personal one belongs to its owner."""
-    if response.is_shared:
-        require_admin(actor)
-    elif role_of(actor) not in (Role.ADMIN, Role.SYSTEM) and response.owner_id != actor.pk:
-        raise NotAllowed("This canned response belongs to another agent.")
-
-
 def canned_response_create(
     *, actor: Any, title: str, body: str, category: str = "", is_shared: bool = True
 ) -> CannedResponse:
@@ -190,7 +200,7 @@ def canned_response_create(
         is_shared=is_shared,
         owner=None if is_shared else actor,
     )
-    _require_may_manage(actor, response)
+    require_may_manage(actor, response)
     collect(
         [
             *required_text(title, field="title", max_length=200),
@@ -212,7 +222,7 @@ def canned_response_update(
     is_shared: bool | Unset = UNSET,
 ) -> CannedResponse:
     require_staff(actor)
-    _require_may_manage(actor, response)
+    require_may_manage(actor, response)
     problems: list[Problem] = []
     if title is not UNSET:
         problems += required_text(title, field="title", max_length=200)
@@ -221,14 +231,10 @@ def canned_response_update(
     if category is not UNSET:
         problems += optional_text(category, field="category", max_length=100)
     collect(problems)
-    changed = _changed(
+    changed = set_given(
         response, {"title": title, "body": body, "category": category, "is_shared": is_shared}
     )
-    if "is_shared" in changed:
-        # Sharing hands the response to the admins; unsharing makes it the actor's own.
-        _require_may_manage(actor, response)
-        response.owner = None if response.is_shared else actor
-        changed.append("owner")
+    changed += reshare(actor, response, changed)
     if changed:
         response.save(update_fields=[*changed, "updated_at"])
     return response
@@ -236,5 +242,5 @@ def canned_response_update(
 
 def canned_response_delete(*, actor: Any, response: CannedResponse) -> None:
     require_staff(actor)
-    _require_may_manage(actor, response)
+    require_may_manage(actor, response)
     response.delete()

@@ -7,7 +7,7 @@ would change nothing returns without recording anything, so retries are harmless
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from escalated.access import (
     Role,
     TicketAction,
     can_see_ticket,
+    combined_action,
     is_staff,
     require_signed_in,
     require_staff,
@@ -39,6 +40,7 @@ from escalated.models import (
     TicketFollower,
     TicketType,
 )
+from escalated.services import routing
 from escalated.services.attachments import attachments_check, attachments_store
 from escalated.services.common import (
     UNSET,
@@ -109,13 +111,21 @@ def ticket_draft(
     return ticket, problems
 
 
-def ticket_save_new(ticket: Ticket, *, from_customer: bool) -> Ticket:
-    """Number and save a drafted ticket, inside the caller's transaction."""
+def ticket_save_new(ticket: Ticket, *, from_customer: bool) -> str:
+    """Route, number and save a drafted ticket, inside the caller's transaction.
+
+    A ticket nobody was assigned goes to the next available agent when its department
+    auto-assigns. Returns the assignment mode that chose the assignee, or "" when none did.
+    """
+    routed = ""
+    if ticket.assignee_id is None and ticket.department is not None:
+        ticket.assignee = routing.next_agent(ticket.department)
+        routed = ticket.department.assignment_mode if ticket.assignee is not None else ""
     ticket.reference = next_ticket_reference()
     if from_customer:
         ticket.last_customer_message_at = timezone.now()
     ticket.save()
-    return ticket
+    return routed
 
 
 def ticket_create(
@@ -157,13 +167,17 @@ def ticket_create(
     files = attachments_check(attachments)
 
     with transaction.atomic():
-        ticket_save_new(
+        routed = ticket_save_new(
             ticket, from_customer=requester is not None and not (staff and requester.pk != actor.pk)
         )
         if tags:
             ticket.tags.add(*tags)
         stored = attachments_store(ticket=ticket, reply=None, files=files, uploader=actor)
-        events.record(events.TicketCreated(ticket=ticket, actor=actor, attachments=tuple(stored)))
+        events.record(
+            events.TicketCreated(
+                ticket=ticket, actor=actor, attachments=tuple(stored), routed=routed
+            )
+        )
     return ticket
 
 
@@ -328,6 +342,26 @@ def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any) -> Ticket:
             events.TicketAssigned(ticket=ticket, actor=actor, previous=previous, agent=assignee)
         )
     return ticket
+
+
+def ticket_auto_assign(
+    *, ticket: Ticket, actor: Any, department: Department | None = None, mode: str | None = None
+) -> Any | None:
+    """Give ``ticket`` to the next available agent of ``department`` (default: the ticket's own
+    department), chosen as :func:`escalated.services.routing.next_agent` chooses.
+
+    ``mode`` overrides the department's assignment mode: an escalation rule "assign round robin
+    within a department" passes ``AssignmentMode.ROUND_ROBIN``. Returns the agent, or None when
+    nobody is available, in which case the ticket is left as it was.
+    """
+    with transaction.atomic():
+        ticket = lock_ticket(ticket)
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        department = department if department is not None else ticket.department
+        agent = None if department is None else routing.next_agent(department, mode=mode)
+        if agent is not None:
+            ticket_assign(ticket=ticket, actor=actor, assignee=agent)
+    return agent
 
 
 def ticket_status_change(
@@ -503,6 +537,50 @@ class BulkResult:
         return not self.problems
 
 
+def require_batch_size(count: int, *, field: str = "ticket_ids") -> None:
+    """Requests that act on many tickets take at most a page of the queue (MAX_PAGE_SIZE) at a
+    time, so one request stays short. (Python callers may pass as many as they like.)"""
+    limit = escalated_settings.MAX_PAGE_SIZE
+    if count > limit:
+        raise DomainError(
+            f"{count} tickets were given; act on at most {limit} at a time.",
+            code=ErrorCode.INVALID,
+            field=field,
+        )
+
+
+def tickets_each(
+    *,
+    tickets: Iterable[Ticket],
+    actor: Any,
+    apply: Callable[[Ticket], Ticket],
+    verb: str,
+    context: dict[str, Any] | None = None,
+) -> list[BulkResult]:
+    """Run ``apply`` on each ticket on its own, all or nothing per ticket.
+
+    One ticket's refusal does not stop the others. Each ticket's changes are judged against the
+    ticket as it was when they began (see :func:`escalated.access.combined_action`) and leave one
+    activity row named ``verb`` (with ``context``).
+    """
+    results = []
+    for ticket in tickets:
+        result = BulkResult(ticket)
+        try:
+            with (
+                transaction.atomic(),
+                events.one_activity(verb, context=context),
+                combined_action(actor, ticket),
+            ):
+                result.ticket = apply(ticket)
+        except DomainError as error:
+            result.problems = error.problems
+        except NotAllowed as refusal:
+            result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
+        results.append(result)
+    return results
+
+
 def tickets_bulk_update(
     *, tickets: Iterable[Ticket], actor: Any, changes: BulkChanges
 ) -> list[BulkResult]:
@@ -511,18 +589,12 @@ def tickets_bulk_update(
     require_staff(actor)
     if changes.is_empty():
         raise DomainError("Choose at least one change to apply.", code=ErrorCode.REQUIRED)
-    results = []
-    for ticket in tickets:
-        result = BulkResult(ticket)
-        try:
-            with transaction.atomic(), events.one_activity("bulk_updated"):
-                result.ticket = _apply_bulk(ticket, actor, changes)
-        except DomainError as error:
-            result.problems = error.problems
-        except NotAllowed as refusal:
-            result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
-        results.append(result)
-    return results
+    return tickets_each(
+        tickets=tickets,
+        actor=actor,
+        apply=lambda ticket: _apply_bulk(ticket, actor, changes),
+        verb="bulk_updated",
+    )
 
 
 def _apply_bulk(ticket: Ticket, actor: Any, changes: BulkChanges) -> Ticket:

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from escalated.access import SystemActor
-from escalated.models import ApiToken, Department, Tag, Ticket
-from escalated.services import organisation, tickets, tokens
+from escalated.models import ApiToken, AssignmentMode, Department, Tag, Ticket
+from escalated.services import macros, organisation, ratings, tickets, tokens
 
 SEEDER = SystemActor("command:seed_demo")
 DEMO_TOKEN = "Demo token"
@@ -53,6 +53,7 @@ class Command(BaseCommand):
             name="Support",
             description="Product questions and problems.",
             agents=[people["agent"]],
+            assignment_mode=AssignmentMode.ROUND_ROBIN,
         )
         organisation.department_create(
             actor=SEEDER,
@@ -73,6 +74,26 @@ class Command(BaseCommand):
             title="Refund issued",
             category="Billing",
             body="<p>We have issued a refund; it reaches your account in 3-5 working days.</p>",
+        )
+        organisation.canned_response_create(
+            actor=SEEDER,
+            title="Greeting",
+            category="General",
+            body="<p>Hi {{ requester.first_name }}, thanks for writing about "
+            "{{ ticket.reference }}. {{ agent.first_name }} here from {{ department.name }}.</p>",
+        )
+        macros.macro_create(
+            actor=SEEDER,
+            name="Refund and resolve",
+            description="Tag the ticket, tell the customer, resolve it.",
+            actions=[
+                macros.MacroAction(type="add_tags", tag_ids=(Tag.objects.get(slug="refund").pk,)),
+                macros.MacroAction(
+                    type="add_reply",
+                    body="<p>Hi {{ requester.first_name }}, your refund is on its way.</p>",
+                ),
+                macros.MacroAction(type="set_status", status="resolved"),
+            ],
         )
 
     def _tickets(self, people: dict[str, Any]) -> None:
@@ -106,6 +127,9 @@ class Command(BaseCommand):
                 tickets.ticket_resolve(ticket=ticket, actor=agent)
                 if story == "closed":
                     tickets.ticket_close(ticket=ticket, actor=agent)
+                    ratings.ticket_rate(
+                        ticket=ticket, actor=customer, rating=5, comment="Quick and friendly."
+                    )
 
     def _tokens(self, people: dict[str, Any]) -> dict[str, str]:
         ApiToken.objects.filter(name=DEMO_TOKEN).delete()

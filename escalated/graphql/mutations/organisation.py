@@ -9,9 +9,11 @@ from strawberry import Info, relay
 
 from escalated.access import require_admin, require_staff
 from escalated.graphql.context import viewer
+from escalated.graphql.enums import DepartmentAssignment
 from escalated.graphql.errors import UserError, mutation_payload
 from escalated.graphql.ids import load, load_many
 from escalated.graphql.types import CannedResponseNode, DepartmentNode, TagNode, UserNode
+from escalated.models import AssignmentMode
 from escalated.services import organisation as service
 from escalated.services.common import UNSET
 
@@ -34,6 +36,12 @@ class DepartmentCreateInput:
     description: str = ""
     is_active: bool = True
     agent_ids: list[relay.GlobalID] | None = None
+    assignment_mode: DepartmentAssignment = strawberry.field(
+        default=AssignmentMode.OFF, description="How new tickets find an agent."
+    )
+    max_open_tickets_per_agent: int | None = strawberry.field(
+        default=None, description="Auto-assignment skips agents holding this many open tickets."
+    )
 
 
 @strawberry.input
@@ -45,6 +53,10 @@ class DepartmentUpdateInput:
     is_active: bool | None = strawberry.UNSET
     agent_ids: list[relay.GlobalID] | None = strawberry.field(
         default=strawberry.UNSET, description="The department's whole list of agents."
+    )
+    assignment_mode: DepartmentAssignment | None = strawberry.UNSET
+    max_open_tickets_per_agent: int | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes the limit."
     )
 
 
@@ -181,6 +193,8 @@ class OrganisationMutations:
             description=input.description,
             is_active=input.is_active,
             agents=load_many(info, input.agent_ids or [], UserNode, field="agent_ids"),
+            assignment_mode=input.assignment_mode,
+            max_open_tickets_per_agent=input.max_open_tickets_per_agent,
         )
         return DepartmentCreatePayload(department=department)
 
@@ -198,6 +212,11 @@ class OrganisationMutations:
             description=_given(input.description),
             is_active=_given(input.is_active),
             agents=_agents(info, input.agent_ids),
+            assignment_mode=_given(input.assignment_mode),
+            # null is a value here: it removes the limit.
+            max_open_tickets_per_agent=UNSET
+            if input.max_open_tickets_per_agent is strawberry.UNSET
+            else input.max_open_tickets_per_agent,
         )
         return DepartmentUpdatePayload(department=department)
 

@@ -3,6 +3,7 @@ and answers with a payload."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry import Info, relay
 from strawberry.file_uploads import Upload
 
 from escalated.access import is_staff
-from escalated.errors import DomainError, NotAllowed
+from escalated.errors import DomainError, ErrorCode, NotAllowed
 from escalated.graphql.context import api_token, viewer
 from escalated.graphql.enums import TicketChannel, TicketKind, TicketPriority, TicketStatus
 from escalated.graphql.errors import (
@@ -494,10 +495,15 @@ class TicketMutations:
     def tickets_bulk_update(
         self, info: Info, input: TicketsBulkUpdateInput
     ) -> TicketsBulkUpdatePayload:
-        actor = viewer(info)
-        status = Status.CLOSED if input.close else _given(input.status)
+        status = _given(input.status)
+        if input.close and status not in (UNSET, Status.CLOSED):
+            raise DomainError(
+                "Give either close or another status, not both.",
+                code=ErrorCode.INVALID,
+                field="close",
+            )
         changes = service.BulkChanges(
-            status=status,
+            status=Status.CLOSED if input.close else status,
             priority=_given(input.priority),
             assignee=_load_unset(info, input.assignee_id, UserNode, "assignee_id"),
             department=_load_unset(info, input.department_id, DepartmentNode, "department_id"),
@@ -506,27 +512,47 @@ class TicketMutations:
                 load_many(info, input.remove_tag_ids or [], TagNode, field="remove_tag_ids")
             ),
         )
-        results: list[TicketBulkResult] = []
-        found = []
-        for gid in input.ticket_ids:
-            try:
-                found.append((gid, load(info, gid, TicketNode, field="ticket_ids")))
-            except DomainError as error:
-                results.append(
-                    TicketBulkResult(ticket_id=gid, ticket=None, errors=user_errors(error.problems))
-                )
-        outcomes = service.tickets_bulk_update(
-            tickets=[ticket for _gid, ticket in found], actor=actor, changes=changes
+        results = bulk_results(
+            info,
+            input.ticket_ids,
+            lambda tickets: service.tickets_bulk_update(
+                tickets=tickets, actor=viewer(info), changes=changes
+            ),
         )
-        for (gid, _ticket), outcome in zip(found, outcomes, strict=True):
-            results.append(
-                TicketBulkResult(
-                    ticket_id=gid,
-                    ticket=outcome.ticket if outcome.ok else None,
-                    errors=user_errors(outcome.problems),
-                )
-            )
         return TicketsBulkUpdatePayload(results=results)
+
+
+def bulk_results(
+    info: Info,
+    gids: list[relay.GlobalID],
+    run: Callable[[list[Ticket]], list[service.BulkResult]],
+) -> list[TicketBulkResult]:
+    """Load each ticket id through the viewer's scope, ``run`` the action on those found, and
+    answer one result per id, in the order given (an id naming nothing visible: NOT_FOUND)."""
+    service.require_batch_size(len(gids))
+    loaded: list[Ticket | DomainError] = []
+    for gid in gids:
+        try:
+            loaded.append(load(info, gid, TicketNode, field="ticket_ids"))
+        except DomainError as error:
+            loaded.append(error)
+    outcomes = iter(run([t for t in loaded if isinstance(t, Ticket)]))
+    results = []
+    for gid, item in zip(gids, loaded, strict=True):
+        if isinstance(item, DomainError):
+            results.append(
+                TicketBulkResult(ticket_id=gid, ticket=None, errors=user_errors(item.problems))
+            )
+            continue
+        outcome = next(outcomes)
+        results.append(
+            TicketBulkResult(
+                ticket_id=gid,
+                ticket=outcome.ticket if outcome.ok else None,
+                errors=user_errors(outcome.problems),
+            )
+        )
+    return results
 
 
 def _own(actor: object, requester_id: relay.GlobalID | None) -> object:
