@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     INVALID_ASSIGNEE = "invalid_assignee"
     INACTIVE = "inactive"
     NOT_ALLOWED = "not_allowed"
+    ALREADY_DELIVERED = "already_delivered"
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,17 @@ from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
+from escalated.graphql.delivery import DeliveryQueries
+from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
-from escalated.graphql.queries import Query
+from escalated.graphql.queries import Query as CoreQuery
 
-Mutation = merge_types("Mutation", (TicketMutations, OrganisationMutations, TokenMutations))
+Query = merge_types("Query", (CoreQuery, DeliveryQueries))
+Mutation = merge_types(
+    "Mutation", (TicketMutations, OrganisationMutations, TokenMutations, DeliveryMutations)
+)
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -1,6 +1,7 @@
 """Escalated's models, one module per aggregate."""
 
 from escalated.models.activity import TicketActivity
+from escalated.models.delivery import Delivery, DeliveryKind, DeliveryStatus, Webhook
 from escalated.models.organisation import CannedResponse, Department, Tag
 from escalated.models.tickets import (
     OPEN_STATUSES,
@@ -25,6 +26,9 @@ __all__ = [
     "CannedResponse",
     "Channel",
     "Counter",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryStatus",
     "Department",
     "Priority",
     "Reply",
@@ -35,4 +39,5 @@ __all__ = [
     "TicketFollower",
     "TicketType",
     "TokenScope",
+    "Webhook",
 ]

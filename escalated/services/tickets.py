@@ -70,6 +70,11 @@ def _assignee_problems(ticket: Ticket, assignee: Any) -> list[Problem]:
     return []
 
 
+def is_agent_reply(ticket: Ticket, author: Any) -> bool:
+    """A public reply answers the customer when staff wrote it and they are not the requester."""
+    return is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
+
+
 def ticket_create(
     *,
     actor: Any,
@@ -196,7 +201,7 @@ def ticket_reply(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
                 field="ticket_id",
             )
         reply = _add_reply(ticket, author, body, internal=False)
-        from_agent = is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
+        from_agent = is_agent_reply(ticket, author)
         changed: list[str] = []
         if from_agent:
             target: str | None = Status.WAITING_ON_CUSTOMER
