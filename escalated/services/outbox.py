@@ -161,7 +161,7 @@ def claim(
             attempts=F("attempts") + 1,
             updated_at=now,
         )
-    return list(Delivery.objects.filter(claim_token=token).select_related("webhook"))
+    return list(Delivery.objects.filter(claim_token=token).select_related("webhook").order_by("id"))
 
 
 def deliver(

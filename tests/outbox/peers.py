@@ -64,7 +64,9 @@ class SmtpSink:
 
     def to(self, address: str) -> list[EmailMessage]:
         with self._lock:
-            return [m for m, rcpt in zip(self.messages, self.recipients) if address in rcpt]
+            return [
+                m for m, rcpt in zip(self.messages, self.recipients, strict=True) if address in rcpt
+            ]
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[EmailMessage]:
         wait_until(lambda: len(self.messages) >= count, timeout)
