@@ -161,3 +161,26 @@ def test_the_delivery_log_costs_the_same_at_any_size(helpdesk: World, gql: Any, 
     # session, user, the admin's permissions (2), the page with its total (1), tickets (1) and
     # endpoints (1).
     assert len(queries) == 7
+
+
+def test_the_django_admin_lists_deliveries_and_sends_failed_ones_again(
+    helpdesk: World, client: Any
+) -> None:
+    helpdesk.admin.is_superuser = True
+    helpdesk.admin.save()
+    service.ticket_resolve(ticket=helpdesk.ticket, actor=helpdesk.agent)
+    row = Delivery.objects.get()
+    Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.FAILED)
+    client.force_login(helpdesk.admin)
+
+    listing = client.get("/admin/escalated/delivery/")
+    retried = client.post(
+        "/admin/escalated/delivery/",
+        {"action": "retry", "_selected_action": [row.pk]},
+        follow=True,
+    )
+
+    assert listing.status_code == 200 and b"cora@example.com" in listing.content
+    assert b"1 delivery(ies) queued to send again." in retried.content
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING
