@@ -14,6 +14,7 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -60,6 +61,9 @@ def build_schema() -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
+        # Operations recur (webhook bodies, pages, clients' fixed queries): parse each once.
+        # Bounded LRU, keyed by the text and the token limit, so the limit still applies.
+        lambda: ParserCache(maxsize=256),
     ]
     mask = escalated_settings.MASK_ERRORS
     if mask if mask is not None else not settings.DEBUG:

@@ -9,12 +9,20 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from escalated.models import Delivery, DeliveryKind, DeliveryStatus
+from escalated.models import Delivery, DeliveryKind, DeliveryStatus, Ticket
 from escalated.services import outbox
 from escalated.services import tickets as service
 from escalated.services.message_ids import thread_root, ticket_id_from_headers
 from tests.conftest import World, make_user
 from tests.outbox.peers import SmtpSink
+
+
+@pytest.fixture
+def assigned(helpdesk: World) -> Ticket:
+    """The world's ticket, assigned to its billing agent, with nothing in the outbox."""
+    service.ticket_assign(ticket=helpdesk.ticket, actor=helpdesk.admin, assignee=helpdesk.agent)
+    Delivery.objects.all().delete()
+    return helpdesk.ticket
 
 
 def _parts(message: EmailMessage) -> tuple[str, str]:
@@ -49,12 +57,9 @@ def test_a_new_ticket_emails_the_departments_agents_after_commit(
 
 
 def test_emails_thread_by_message_id_and_references(
-    helpdesk: World, smtp: SmtpSink, commit: Any
+    helpdesk: World, assigned: Ticket, smtp: SmtpSink, commit: Any
 ) -> None:
-    ticket = helpdesk.ticket
-    service.ticket_assign(ticket=ticket, actor=helpdesk.admin, assignee=helpdesk.agent)
-    Delivery.objects.all().delete()
-
+    ticket = assigned
     with commit():
         service.ticket_reply(ticket=ticket, author=helpdesk.customer, body="Any news?")
     with commit():
@@ -89,12 +94,9 @@ def test_forged_message_ids_name_no_ticket(helpdesk: World) -> None:
 
 
 def test_customer_reply_emails_the_assignee_and_agent_reply_the_requester(
-    helpdesk: World, smtp: SmtpSink, commit: Any
+    helpdesk: World, assigned: Ticket, smtp: SmtpSink, commit: Any
 ) -> None:
-    ticket = helpdesk.ticket
-    service.ticket_assign(ticket=ticket, actor=helpdesk.agent, assignee=helpdesk.agent)
-    Delivery.objects.all().delete()
-
+    ticket = assigned
     with commit():
         service.ticket_reply(ticket=ticket, author=helpdesk.customer, body="<p>Still double?</p>")
     with commit():
@@ -112,14 +114,10 @@ def test_customer_reply_emails_the_assignee_and_agent_reply_the_requester(
 
 
 def test_internal_notes_never_email_the_customer(
-    helpdesk: World, smtp: SmtpSink, commit: Any
+    helpdesk: World, assigned: Ticket, smtp: SmtpSink, commit: Any
 ) -> None:
-    ticket = helpdesk.ticket
-    service.ticket_assign(ticket=ticket, actor=helpdesk.admin, assignee=helpdesk.agent)
-    Delivery.objects.all().delete()
-
     with commit():
-        service.ticket_note_add(ticket=ticket, author=helpdesk.admin, body="Customer is VIP")
+        service.ticket_note_add(ticket=assigned, author=helpdesk.admin, body="Customer is VIP")
 
     assert not Delivery.objects.filter(kind=DeliveryKind.EMAIL).exists()
     assert smtp.messages == []

@@ -214,3 +214,35 @@ def test_rows_carry_what_the_message_is_built_from(
         "after": {"reply_id": reply.pk},
     }
     assert row.content is None  # built at the first attempt, after the commit
+
+
+def test_purge_deliveries_keeps_what_is_recent_or_still_to_send(helpdesk: World) -> None:
+    long_ago = timezone.now() - timedelta(days=100)
+    old_done = _email_row(helpdesk, status=DeliveryStatus.DELIVERED)
+    old_failed = _email_row(helpdesk, status=DeliveryStatus.FAILED)
+    old_pending = _email_row(helpdesk)
+    recent_done = _email_row(helpdesk, status=DeliveryStatus.DELIVERED)
+    Delivery.objects.exclude(pk=recent_done.pk).update(updated_at=long_ago)
+
+    dry = StringIO()
+    call_command("purge_deliveries", "--dry-run", stdout=dry)
+    assert Delivery.objects.count() == 4
+    out = StringIO()
+    call_command("purge_deliveries", "--days", "30", stdout=out)
+    again = StringIO()
+    call_command("purge_deliveries", stdout=again)
+
+    assert dry.getvalue().splitlines() == [
+        "would delete 1 delivered deliveries",
+        "would delete 1 failed deliveries",
+    ]
+    assert out.getvalue().splitlines() == [
+        "deleted 1 delivered deliveries",
+        "deleted 1 failed deliveries",
+    ]
+    assert again.getvalue().splitlines() == [
+        "deleted 0 delivered deliveries",
+        "deleted 0 failed deliveries",
+    ]
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {old_pending.pk, recent_done.pk}
+    assert not Delivery.objects.filter(pk__in=[old_done.pk, old_failed.pk]).exists()

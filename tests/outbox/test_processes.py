@@ -169,3 +169,24 @@ def test_the_celery_path_delivers_through_a_real_worker(
     assert wait_until(lambda: len(smtp.messages) == 1, timeout=60), "the worker sent nothing"
     assert smtp.messages[0]["Subject"].endswith("New ticket: Via Celery")
     assert wait_until(lambda: Delivery.objects.get().status == DeliveryStatus.DELIVERED, timeout=10)
+
+
+def test_a_running_worker_sends_new_rows_and_stops_cleanly_on_sigterm(
+    billing: Department, smtp: SmtpSink, settings: Any
+) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, "OUTBOX": {"DELIVERY": "worker"}}
+    worker = _start(
+        ["-m", "django", "escalated_worker", "--interval", "0.2"],
+        _env(settings, smtp_port=smtp.port),
+    )
+    try:
+        service.ticket_create(actor=make_user("cora"), subject="While running", department=billing)
+
+        assert wait_until(lambda: len(smtp.messages) == 1, timeout=60), "the worker sent nothing"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code, output = _finish(worker, timeout=30)
+
+    assert code == 0, output
+    assert "delivered 1, retrying 0, failed 0" in output
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
