@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -81,9 +82,12 @@ class Call:
 
 
 class HttpReceiver:
-    """Answers POSTs with the next planned status (200 once the plan runs out) and records them."""
+    """Answers POSTs with the next planned status (200 once the plan runs out) and records them.
+    With ``tls``, it speaks https, and ``host`` is the name its certificate is for."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.scheme = "https" if tls else "http"
         self.calls: list[Call] = []
         self.plan: list[int] = []
         self.delay = 0.0
@@ -111,11 +115,13 @@ class HttpReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        return f"{self.scheme}://{self.host}:{self._server.server_address[1]}/hook"
 
     def start(self) -> None:
         self._thread.start()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import ssl
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import trustme
 from django.utils import timezone
 
 from escalated.access import SystemActor
@@ -218,3 +221,52 @@ def test_a_deactivated_endpoint_gets_nothing_more(
 
     assert Delivery.objects.get().status == DeliveryStatus.FAILED  # the one queued before
     assert receiver.calls == []
+
+
+@pytest.fixture
+def tls_receiver(
+    settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[HttpReceiver]:
+    """An https receiver on loopback whose certificate (for "localhost") a test CA signed; the
+    process trusts that CA as it would a public one."""
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    settings.ESCALATED = {"WEBHOOK_ALLOW_PRIVATE_NETWORKS": True}  # https stays required
+    server = HttpReceiver(tls=context, host="localhost")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_https_calls_verify_the_certificate_of_the_host_name(
+    helpdesk: World, tls_receiver: HttpReceiver, commit: Any
+) -> None:
+    _endpoint(tls_receiver.url)
+
+    with commit():
+        service.ticket_update(ticket=helpdesk.ticket, actor=helpdesk.agent, subject="Renamed")
+
+    [call] = tls_receiver.wait_for(1)
+    verify(SECRET, call.body, call.headers["X-Escalated-Signature"])
+    assert call.headers["Host"] == f"localhost:{tls_receiver.url.split(':')[2].split('/')[0]}"
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_a_certificate_for_another_name_is_refused(
+    helpdesk: World, tls_receiver: HttpReceiver, commit: Any
+) -> None:
+    _endpoint(tls_receiver.url.replace("localhost", "127.0.0.1"))
+
+    with commit():
+        service.ticket_update(ticket=helpdesk.ticket, actor=helpdesk.agent, subject="Renamed")
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+    assert tls_receiver.calls == []
