@@ -1,13 +1,17 @@
 """Django admin pages: for looking things up and fixing data, not for working tickets (changes
 made here bypass the services, so they send no signals and write no activity)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from escalated.errors import DomainError, NotAllowed
 from escalated.models import (
     AgentProfile,
     ApiToken,
     Attachment,
     CannedResponse,
+    Delivery,
     Department,
     GuestAccess,
     Macro,
@@ -16,7 +20,9 @@ from escalated.models import (
     Tag,
     Ticket,
     TicketActivity,
+    Webhook,
 )
+from escalated.services.outbox import delivery_retry
 
 
 class ReplyInline(admin.TabularInline):
@@ -155,3 +161,48 @@ class SatisfactionRatingAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # the requester's words are theirs
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ("url", "is_active", "events", "description", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("url", "description")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The outbox log, read-only; failed rows can be sent again."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "event",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+    )
+    list_filter = ("status", "kind", "event")
+    search_fields = ("recipient", "idempotency_key", "ticket__reference")
+    raw_id_fields = ("ticket", "webhook", "recipient_user")
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # deliveries are written by the changes that cause them
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description="Send the selected deliveries again")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        sent = 0
+        for delivery in queryset:
+            try:
+                delivery_retry(actor=request.user, delivery=delivery)
+                sent += 1
+            except (DomainError, NotAllowed) as refusal:
+                self.message_user(request, f"{delivery}: {refusal}", messages.WARNING)
+        self.message_user(request, f"{sent} delivery(ies) queued to send again.")

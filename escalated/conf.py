@@ -172,6 +172,38 @@ def _extensions(value: Any) -> str | None:
     return None if ok else "must be a list of lower-case file extensions without dots, e.g. 'exe'"
 
 
+def _absolute_url(value: Any) -> str | None:
+    if isinstance(value, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        return None
+    return "must be an absolute http(s) URL such as 'https://help.example.com'"
+
+
+URL_PLACEHOLDERS = {"site_url": "", "route_prefix": "", "reference": "ESC-1", "id": 1}
+
+
+def _url_template(value: Any) -> str | None:
+    problem = f"must be a string using only the placeholders {{{'}, {'.join(URL_PLACEHOLDERS)}}}"
+    if not isinstance(value, str):
+        return problem
+    try:
+        value.format(**URL_PLACEHOLDERS)
+    except (KeyError, IndexError, ValueError):
+        return problem
+    return None
+
+
+def _optional_email(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and "@" in value):
+        return None
+    return "must be an email address (optionally 'Name <address>') or None"
+
+
+def _optional_domain(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9.-]+", value)):
+        return None
+    return "must be a domain name such as 'help.example.com', or None"
+
+
 # --- the options ------------------------------------------------------------------------------
 
 BUSINESS_HOURS = {
@@ -179,6 +211,35 @@ BUSINESS_HOURS = {
     "END": Option("17:00", _time_of_day, "End of the default working day."),
     "TIMEZONE": Option("UTC", _timezone, "IANA time zone of the default schedule."),
     "DAYS": Option([1, 2, 3, 4, 5], _iso_weekdays, "Working ISO weekdays (1 = Monday)."),
+}
+
+NOTIFICATIONS = {
+    event: Option(True, _is_bool, f"Send the {doc} email.")
+    for event, doc in {
+        "TICKET_CREATED": "new ticket (to the department's agents)",
+        "CUSTOMER_REPLY": "customer reply (to the assignee)",
+        "AGENT_REPLY": "agent reply (to the requester)",
+        "TICKET_ASSIGNED": "assignment (to the new assignee)",
+        "TICKET_RESOLVED": "ticket resolved, with a rating link (to the requester)",
+        "SLA_WARNING": "SLA warning (to the assignee and the department's agents)",
+        "SLA_BREACHED": "SLA breach (to the assignee and the department's agents)",
+    }.items()
+}
+
+OUTBOX = {
+    "DELIVERY": Option(
+        "immediate",
+        _one_of("immediate", "worker", "celery"),
+        "Who sends new deliveries: this process right after the commit ('immediate'), "
+        "`manage.py escalated_worker` ('worker'), or a Celery task ('celery').",
+    ),
+    "MAX_ATTEMPTS": Option(8, _positive_int, "Attempts before a delivery is marked failed."),
+    "RETRY_BASE_SECONDS": Option(30, _positive_int, "Delay before the first retry; doubles."),
+    "RETRY_MAX_SECONDS": Option(6 * 3600, _positive_int, "Longest delay between two attempts."),
+    "BATCH_SIZE": Option(20, _positive_int, "Deliveries a worker claims at once."),
+    "LEASE_SECONDS": Option(
+        300, _positive_int, "How long a claimed batch is a worker's before others may take it."
+    ),
 }
 
 SLA = {
@@ -391,6 +452,41 @@ OPTIONS: dict[str, Option] = {
         None,
         _optional_positive_int,
         "Days purge_activities keeps activity rows when run without --days (None: give --days).",
+    ),
+    "NOTIFICATIONS": Option({}, _dict, "Which notification emails are sent.", NOTIFICATIONS),
+    "OUTBOX": Option({}, _dict, "How deliveries are sent and retried.", OUTBOX),
+    "EMAIL_FROM": Option(
+        None, _optional_email, "Sender of notification emails (None: DEFAULT_FROM_EMAIL)."
+    ),
+    "EMAIL_DOMAIN": Option(
+        None,
+        _optional_domain,
+        "Domain of Message-IDs (None: the sender's domain). Keep it stable: replies thread by it.",
+    ),
+    "SITE_URL": Option(
+        "http://localhost:8000", _absolute_url, "Absolute base URL for links in emails."
+    ),
+    "TICKET_URL": Option(
+        "{site_url}/{route_prefix}/tickets/{reference}",
+        _url_template,
+        "Link to a ticket in emails.",
+    ),
+    "RATING_URL": Option(
+        "{site_url}/{route_prefix}/tickets/{reference}/rate",
+        _url_template,
+        "Link to rate a resolved ticket, in the resolved email.",
+    ),
+    "WEBHOOK_SECRET": Option(
+        None, _is_optional_str, "Secret that signs the calls to WEBHOOK_URL (None: unsigned)."
+    ),
+    "WEBHOOK_TIMEOUT_SECONDS": Option(5, _positive_int, "Connect and read timeout of a call."),
+    "WEBHOOK_REQUIRE_HTTPS": Option(
+        None, _is_optional_bool, "Refuse plain-http webhook URLs (None: when not DEBUG)."
+    ),
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS": Option(
+        False,
+        _is_bool,
+        "Allow webhook targets on loopback, private and link-local addresses (tests, intranets).",
     ),
 }
 

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     ATTACHMENT_TYPE_NOT_ALLOWED = "attachment_type_not_allowed"
     RATE_LIMITED = "rate_limited"
     TICKET_NOT_RESOLVED = "ticket_not_resolved"
+    ALREADY_DELIVERED = "already_delivered"
 
 
 @dataclass(frozen=True)

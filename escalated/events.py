@@ -4,7 +4,8 @@ A service describes what it did as one event (one action) and calls :func:`recor
 transaction. From there:
 
 * durable records are written in that same transaction, so they commit or vanish with the change:
-  the activity row (exactly one per action);
+  the activity row (exactly one per action), and the outbox rows of the emails and webhook calls
+  it causes (sent after the commit, see :mod:`escalated.services.outbox`);
 * everything else runs once, after the transaction commits: the Django signals.
 
 The handler tables at the bottom of this module are the whole fan-out, read top to bottom.
@@ -450,6 +451,13 @@ def write_activity(event: TicketEvent) -> None:
     _write_activity(event.ticket.pk, event.actor, event.verb, before, after)
 
 
+def write_outbox(event: TicketEvent) -> None:
+    # Imported here: the services import this module.
+    from escalated.services.notifications import notify
+
+    notify(event)
+
+
 def send_signals(event: TicketEvent) -> None:
     for signal, sender, kwargs in event.signals():
         signal.send(sender=sender, **kwargs)
@@ -469,7 +477,7 @@ def mail_guest_link(event: TicketEvent) -> None:
 
 
 # Run inside the change's transaction: they commit or roll back with it.
-IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (write_activity,)
+IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (write_activity, write_outbox)
 # Run once, after the change has committed.
 AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals, mail_guest_link)
 

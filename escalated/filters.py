@@ -12,6 +12,9 @@ from escalated.access import is_staff
 from escalated.models import (
     PRIORITY_RANK,
     STATUS_RANK,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
     Priority,
     Reply,
     Status,
@@ -101,3 +104,20 @@ def order_tickets(queryset: QuerySet[Ticket], key: str, descending: bool) -> Que
     annotated = queryset.annotate(_sort_rank=expression)
     primary = "-_sort_rank" if descending else "_sort_rank"
     return annotated.order_by(primary, "-created_at", "-id")
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    """Filters for the outbox log that admins read."""
+
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=DeliveryKind.choices)
+    event = django_filters.CharFilter()
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    webhook = django_filters.NumberFilter(field_name="webhook_id")
+    recipient = django_filters.CharFilter(lookup_expr="icontains")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Delivery
+        fields: list[str] = []

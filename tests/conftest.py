@@ -31,6 +31,8 @@ NODE_NAMES = {
     "Attachment": "Attachment",
     "Macro": "Macro",
     "SatisfactionRating": "SatisfactionRating",
+    "Delivery": "Delivery",
+    "Webhook": "Webhook",
 }
 
 

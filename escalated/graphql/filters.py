@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import django_filters
 import strawberry
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -45,22 +46,43 @@ class TicketFilterInput:
     ID_TYPES = {"assignee": "User", "department": "Department", "tag": "Tag", "requester": "User"}
 
     def to_data(self) -> dict[str, Any]:
-        """The FilterSet's data: snake_case keys, plain values."""
-        data: dict[str, Any] = {}
-        for name in TicketFilter.base_filters:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, relay.GlobalID):
-                if value.type_name != self.ID_TYPES[name]:
-                    raise GraphQLError(f"filter.{name} must be a {self.ID_TYPES[name]} id.")
-                value = value.node_id
-            elif isinstance(value, list):
-                value = [v.value if isinstance(v, Enum) else v for v in value]
-            elif isinstance(value, datetime):
-                value = value.isoformat()
-            data[name] = value
-        return data
+        return filter_data(self, TicketFilter, self.ID_TYPES)
+
+
+def filter_data(
+    given: Any, filterset: type[django_filters.FilterSet], id_types: dict[str, str]
+) -> dict[str, Any]:
+    """A GraphQL filter input as a FilterSet's data: snake_case keys, plain values; each global id
+    must name the node type ``id_types`` gives for its key."""
+    data: dict[str, Any] = {}
+    for name in filterset.base_filters:
+        value = getattr(given, name)
+        if value is None:
+            continue
+        if isinstance(value, relay.GlobalID):
+            if value.type_name != id_types[name]:
+                raise GraphQLError(f"filter.{name} must be a {id_types[name]} id.")
+            value = value.node_id
+        elif isinstance(value, list):
+            value = [v.value if isinstance(v, Enum) else v for v in value]
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        data[name] = value
+    return data
+
+
+def apply_filter(
+    filterset: type[django_filters.FilterSet],
+    data: dict[str, Any],
+    queryset: QuerySet[Any],
+    request: HttpRequest,
+) -> QuerySet[Any]:
+    """``queryset`` narrowed by ``filterset``; a bad value is a GraphQL error naming the key."""
+    bound = filterset(data, queryset=queryset, request=request)
+    if not bound.is_valid():
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in bound.errors.items())
+        raise GraphQLError(f"Invalid filter: {problems}")
+    return bound.qs
 
 
 @strawberry.enum(description="What a ticket list can be sorted by.")
@@ -83,11 +105,6 @@ def filter_tickets(
     filter: TicketFilterInput | None,
     order: TicketOrder | None,
 ) -> QuerySet[Ticket]:
-    filterset = TicketFilter(filter.to_data() if filter else {}, queryset=queryset, request=request)
-    if not filterset.is_valid():
-        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
-        raise GraphQLError(f"Invalid filter: {problems}")
+    filtered = apply_filter(TicketFilter, filter.to_data() if filter else {}, queryset, request)
     order = order or TicketOrder()
-    return order_tickets(
-        filterset.qs, order.field.value, descending=order.direction is Direction.DESC
-    )
+    return order_tickets(filtered, order.field.value, descending=order.direction is Direction.DESC)

@@ -14,6 +14,7 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -23,7 +24,9 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
 from escalated.graphql.cost import QueryCostLimiter
+from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.mutations.agents import AgentMutations
+from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.guests import GuestMutations
 from escalated.graphql.mutations.macros import MacroMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
@@ -33,7 +36,7 @@ from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
 
-Query = merge_types("Query", (CoreQueries, ReportQueries))
+Query = merge_types("Query", (CoreQueries, ReportQueries, DeliveryQueries))
 Mutation = merge_types(
     "Mutation",
     (
@@ -44,6 +47,7 @@ Mutation = merge_types(
         MacroMutations,
         RatingMutations,
         GuestMutations,
+        DeliveryMutations,
     ),
 )
 
@@ -74,6 +78,9 @@ def build_schema() -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
         QueryCostLimiter,
+        # Operations recur (webhook bodies, pages, clients' fixed queries): parse each once.
+        # Bounded LRU, keyed by the text and the token limit, so the limit still applies.
+        lambda: ParserCache(maxsize=256),
     ]
     mask = escalated_settings.MASK_ERRORS
     if mask if mask is not None else not settings.DEBUG:

@@ -2,6 +2,7 @@
 
 from escalated.models.activity import TicketActivity
 from escalated.models.attachments import Attachment
+from escalated.models.delivery import Delivery, DeliveryKind, DeliveryStatus, Webhook
 from escalated.models.guests import GuestAccess
 from escalated.models.macros import Macro
 from escalated.models.organisation import AssignmentMode, CannedResponse, Department, Tag
@@ -36,6 +37,9 @@ __all__ = [
     "CannedResponse",
     "Channel",
     "Counter",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryStatus",
     "Department",
     "GuestAccess",
     "Macro",
@@ -50,4 +54,5 @@ __all__ = [
     "TicketFollower",
     "TicketType",
     "TokenScope",
+    "Webhook",
 ]

@@ -74,6 +74,11 @@ def _assignee_problems(ticket: Ticket, assignee: Any) -> list[Problem]:
     return []
 
 
+def is_agent_reply(ticket: Ticket, author: Any) -> bool:
+    """A public reply answers the customer when staff wrote it and they are not the requester."""
+    return is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
+
+
 def ticket_draft(
     *,
     subject: str | None,
@@ -260,7 +265,7 @@ def ticket_reply(
                 field="ticket_id",
             )
         reply, stored = _add_reply(ticket, author, body, files, internal=False)
-        from_agent = is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
+        from_agent = is_agent_reply(ticket, author)
         changed: list[str] = []
         if from_agent:
             target: str | None = Status.WAITING_ON_CUSTOMER

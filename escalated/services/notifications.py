@@ -1,0 +1,341 @@
+"""Who hears about what: the table of ticket events to webhook events and notification emails.
+
+Emails go out while ``"email"`` is in ``NOTIFICATION_CHANNELS``, each kind behind its switch in
+``NOTIFICATIONS``; webhook calls go to whatever endpoints are active (and ``WEBHOOK_URL``).
+
+:func:`notify` runs inside the change's transaction (it is a handler in ``events.IN_TRANSACTION``):
+it decides the recipients and writes one outbox row per email and per webhook endpoint. The
+emails are rendered later, at their first attempt, from the templates under
+``escalated/email/`` (a host overrides them by shipping templates of the same names).
+
+Rules that hold for every email:
+
+* nobody is emailed about their own action;
+* a recipient must be active, have an address, and be able to see the ticket;
+* an internal note never reaches a customer: no rule picks one, :func:`notify` drops any
+  non-staff recipient of a note, and rendering refuses such a row outright.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from escalated import events
+from escalated.access import GuestActor, SystemActor, can_see_ticket, is_staff
+from escalated.conf import escalated_settings
+from escalated.events import TicketEvent, display_name, person
+from escalated.models import Delivery, DeliveryKind, Reply, Status, Ticket
+from escalated.services import outbox, webhooks
+from escalated.services.message_ids import message_id, thread_root
+from escalated.services.requesters import Requester, requester_of
+from escalated.services.tickets import is_agent_reply
+
+Recipients = Callable[[TicketEvent], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email rule: its switch in ``ESCALATED["NOTIFICATIONS"]``, its templates
+    (``escalated/email/<template>.subject.txt``, ``.txt``, ``.html``) and who receives it."""
+
+    switch: str
+    template: str
+    recipients: Recipients
+
+
+class Route:
+    """What one kind of ticket event sends: a webhook event (a name, or a function of the event
+    giving one) and any number of emails."""
+
+    def __init__(self, webhook: str | Callable[[Any], str], *emails: Email) -> None:
+        self.webhook = webhook
+        self.emails = emails
+
+    def event_name(self, event: TicketEvent) -> str:
+        return self.webhook if isinstance(self.webhook, str) else self.webhook(event)
+
+
+# --- recipients -------------------------------------------------------------------------------
+
+
+def _department_agents(ticket: Ticket) -> Iterable[Any]:
+    if ticket.department_id is None:
+        return []
+    return get_user_model().objects.filter(
+        escalated_departments=ticket.department_id, escalated_departments__is_active=True
+    )
+
+
+def department_agents(event: TicketEvent) -> Iterable[Any]:
+    return _department_agents(event.ticket)
+
+
+def assignee_and_department(event: TicketEvent) -> Iterable[Any]:
+    return [event.ticket.assignee, *_department_agents(event.ticket)]
+
+
+def assignee_on_creation(event: TicketEvent) -> Iterable[Any]:
+    return [event.ticket.assignee]
+
+
+def new_assignee(event: Any) -> Iterable[Any]:
+    return [event.agent]
+
+
+def _public_reply(event: Any) -> bool:
+    return not event.reply.is_internal_note
+
+
+def assignee_of_customer_reply(event: Any) -> Iterable[Any]:
+    if _public_reply(event) and not is_agent_reply(event.ticket, event.actor):
+        return [event.ticket.assignee]
+    return []
+
+
+def requester_of_agent_reply(event: Any) -> Iterable[Any]:
+    if _public_reply(event) and is_agent_reply(event.ticket, event.actor):
+        return [requester_of(event.ticket)]
+    return []
+
+
+def requester_when_resolved(event: Any) -> Iterable[Any]:
+    return [requester_of(event.ticket)] if event.new == Status.RESOLVED else []
+
+
+# --- the table --------------------------------------------------------------------------------
+
+NEW_TICKET = Email("TICKET_CREATED", "ticket_created", department_agents)
+ASSIGNED_ON_CREATION = Email("TICKET_ASSIGNED", "ticket_assigned", assignee_on_creation)
+ASSIGNED = Email("TICKET_ASSIGNED", "ticket_assigned", new_assignee)
+CUSTOMER_REPLY = Email("CUSTOMER_REPLY", "customer_reply", assignee_of_customer_reply)
+AGENT_REPLY = Email("AGENT_REPLY", "agent_reply", requester_of_agent_reply)
+RESOLVED = Email("TICKET_RESOLVED", "ticket_resolved", requester_when_resolved)
+SLA_WARNING = Email("SLA_WARNING", "sla_warning", assignee_and_department)
+SLA_BREACHED = Email("SLA_BREACHED", "sla_breached", assignee_and_department)
+
+
+def _assignment(event: Any) -> str:
+    return "ticket.assigned" if event.agent is not None else "ticket.unassigned"
+
+
+def _reply(event: Any) -> str:
+    return "note.created" if event.reply.is_internal_note else "reply.created"
+
+
+# One row per kind of event; an event not listed sends nothing. A new kind of event joins with
+# one line, e.g. `events.SlaBreached: Route("sla.breached", SLA_BREACHED),`.
+ROUTES: dict[type[TicketEvent], Route] = {
+    events.TicketCreated: Route("ticket.created", NEW_TICKET, ASSIGNED_ON_CREATION),
+    events.TicketUpdated: Route("ticket.updated"),
+    events.TicketStatusChanged: Route("ticket.status_changed", RESOLVED),
+    events.TicketAssigned: Route(_assignment, ASSIGNED),
+    events.TicketPriorityChanged: Route("ticket.priority_changed"),
+    events.TicketDepartmentChanged: Route("ticket.department_changed"),
+    events.TicketTagsChanged: Route("ticket.tags_changed"),
+    events.ReplyAdded: Route(_reply, CUSTOMER_REPLY, AGENT_REPLY),
+    events.TicketRated: Route("ticket.rated"),
+}
+
+
+# --- writing the rows -------------------------------------------------------------------------
+
+
+def _actor_name(actor: Any) -> str:
+    if isinstance(actor, SystemActor):
+        return actor.label
+    user = person(actor)
+    return display_name(user) if user is not None else ""
+
+
+def event_facts(event: TicketEvent) -> dict[str, Any]:
+    """What a delivery keeps of its event, to build its message from later."""
+    reply = getattr(event, "reply", None)
+    before, after = event.change()
+    return {
+        "reply_id": reply.pk if reply is not None else None,
+        "actor": _actor_name(event.actor),
+        "before": before,
+        "after": after,
+    }
+
+
+def notify(event: TicketEvent) -> None:
+    """Write the outbox rows ``event`` calls for (runs inside the change's transaction)."""
+    route = ROUTES.get(type(event))
+    if route is None:
+        return
+    name = route.event_name(event)
+    facts = event_facts(event)
+    rows = webhooks.webhook_rows(event, name, facts)
+    if "email" in escalated_settings.NOTIFICATION_CHANNELS:
+        rows += _email_rows(event, route, name, facts)
+    outbox.enqueue(rows)
+
+
+def _email_rows(
+    event: TicketEvent, route: Route, name: str, facts: dict[str, Any]
+) -> list[Delivery]:
+    switches = escalated_settings.NOTIFICATIONS
+    actor = person(event.actor)
+    reply = getattr(event, "reply", None)
+    note = reply is not None and reply.is_internal_note
+    seen: set[int] = set()
+    rows = []
+    for rule in route.emails:
+        if not switches[rule.switch]:
+            continue
+        for user in rule.recipients(event):
+            if isinstance(user, Requester):
+                if user.user is None:
+                    rows += _guest_row(event, user, name, {**facts, "template": rule.template})
+                    continue
+                user = user.user
+            if (
+                user is None
+                or user.pk in seen
+                or (actor is not None and user.pk == actor.pk)
+                or not user.is_active
+                or not user.email
+                or not can_see_ticket(user, event.ticket)
+                or (note and not is_staff(user))
+            ):
+                continue
+            seen.add(user.pk)
+            rows.append(
+                Delivery(
+                    kind=DeliveryKind.EMAIL,
+                    event=name,
+                    ticket=event.ticket,
+                    recipient_user=user,
+                    recipient=user.email,
+                    payload={**facts, "template": rule.template},
+                )
+            )
+    return rows
+
+
+def _guest_row(
+    event: TicketEvent, guest: Requester, name: str, payload: dict[str, Any]
+) -> list[Delivery]:
+    """A guest requester is reached at the address they gave; they only ever hear of public
+    messages, and never of their own actions."""
+    reply = getattr(event, "reply", None)
+    if (
+        not guest.email
+        or isinstance(event.actor, GuestActor)
+        or (reply is not None and reply.is_internal_note)
+    ):
+        return []
+    return [
+        Delivery(
+            kind=DeliveryKind.EMAIL,
+            event=name,
+            ticket=event.ticket,
+            recipient_user=None,
+            recipient=guest.email,
+            payload={**payload, "recipient_name": guest.name},
+        )
+    ]
+
+
+# --- building and sending an email ------------------------------------------------------------
+
+
+def ticket_link(template: str, ticket: Ticket) -> str:
+    """``template`` (TICKET_URL, RATING_URL) filled in for ``ticket``."""
+    return template.format(
+        site_url=str(escalated_settings.SITE_URL).rstrip("/"),
+        route_prefix=str(escalated_settings.ROUTE_PREFIX).strip("/"),
+        reference=ticket.reference,
+        id=ticket.pk,
+    )
+
+
+def sender() -> str:
+    return str(escalated_settings.EMAIL_FROM or settings.DEFAULT_FROM_EMAIL)
+
+
+def email_build(row: Delivery) -> outbox.Content:
+    ticket = (
+        Ticket.objects.select_related("department", "requester", "assignee")
+        .filter(pk=row.ticket_id or 0)
+        .first()
+    )
+    if ticket is None:
+        raise outbox.DeliveryError("The ticket no longer exists.", permanent=True)
+    recipient = row.recipient_user
+    payload = row.payload
+    reply = None
+    if payload.get("reply_id") is not None:
+        reply = Reply.objects.select_related("author").filter(pk=payload["reply_id"]).first()
+        if reply is None:
+            raise outbox.DeliveryError("The reply no longer exists.", permanent=True)
+        if reply.is_internal_note and (recipient is None or not is_staff(recipient)):
+            raise outbox.DeliveryError(
+                "Internal notes are never emailed to customers.", permanent=True
+            )
+    context = {
+        "ticket": ticket,
+        "reply": reply,
+        "recipient": recipient,
+        "recipient_name": (
+            display_name(recipient) if recipient is not None else payload.get("recipient_name", "")
+        ),
+        "actor_name": payload.get("actor", ""),
+        "before": payload.get("before", {}),
+        "after": payload.get("after", {}),
+        "ticket_url": ticket_link(escalated_settings.TICKET_URL, ticket),
+        "rating_url": ticket_link(escalated_settings.RATING_URL, ticket),
+    }
+    base = f"escalated/email/{payload['template']}"
+    line = re.sub(r"\s+", " ", render_to_string(f"{base}.subject.txt", context)).strip()
+    root = thread_root(ticket.pk)
+    return {
+        "subject": f"[{ticket.reference}] {line}",
+        "text": render_to_string(f"{base}.txt", context),
+        "html": render_to_string(f"{base}.html", context),
+        "from": sender(),
+        "to": row.recipient,
+        "headers": {
+            "Message-ID": message_id(ticket.pk, row.idempotency_key),
+            "In-Reply-To": root,
+            "References": root,
+            "X-Escalated-Ticket": ticket.reference,
+            # An automatic message: out-of-office replies should not answer it.
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "OOF, AutoReply",
+        },
+    }
+
+
+def email_send(row: Delivery, content: outbox.Content) -> None:
+    message = EmailMultiAlternatives(
+        subject=content["subject"],
+        body=content["text"],
+        from_email=content["from"],
+        to=[content["to"]],
+        headers=content["headers"],
+    )
+    message.attach_alternative(content["html"], "text/html")
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _text in error.recipients.values()]
+        raise outbox.DeliveryError(
+            f"The mail server refused the recipient: {error.recipients}",
+            permanent=all(code >= 500 for code in codes),
+        ) from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise outbox.DeliveryError(f"{type(error).__name__}: {error}") from error
+
+
+EMAIL = outbox.Channel(build=email_build, send=email_send)

@@ -1,0 +1,292 @@
+"""The outbox: deliveries written with the change that caused them, sent at least once.
+
+Life of a delivery row::
+
+    pending ──claim──▶ sending ──sent──▶ delivered
+       ▲                  │
+       └──failed, retry───┤ (after an exponential, jittered delay)
+                          └──out of attempts, or a failure retrying cannot fix──▶ failed
+
+* :func:`enqueue` writes rows inside the caller's transaction (so a rollback sends nothing) and,
+  once it commits, hands their keys to the configured sender: this process at once
+  (``OUTBOX["DELIVERY"] = "immediate"``), a Celery task (``"celery"``), or nobody but the worker
+  (``"worker"``).
+* :func:`claim` takes due rows for one worker: on PostgreSQL with ``SELECT … FOR UPDATE SKIP
+  LOCKED``, so workers never wait on or take each other's rows; everywhere with a claim token
+  set by a guarded UPDATE, so two workers can never both own a row. A claim is a lease: a worker
+  that dies mid-send leaves rows that are due again when the lease ends, which is what makes
+  delivery at-least-once rather than at-most-once.
+* :func:`deliver` sends claimed rows through their channel (email, webhook), each built once and
+  resent unchanged on retries, and records the outcome only while it still holds the claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from escalated.access import require_admin
+from escalated.conf import escalated_settings
+from escalated.errors import DomainError, ErrorCode
+from escalated.models import Delivery, DeliveryKind, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+Content = dict[str, Any]
+
+# Each kind's sender, by dotted path (the channel modules import this one).
+CHANNELS = {
+    DeliveryKind.EMAIL: "escalated.services.notifications.EMAIL",
+    DeliveryKind.WEBHOOK: "escalated.services.webhooks.WEBHOOK",
+}
+
+# In "immediate" mode, a commit whose own deliveries all went out also sends up to this many
+# older due rows (retries), so an embedded install heals without a worker while its peers are up.
+RETRIES_PER_COMMIT = 5
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How one kind of delivery is built (once, at its first attempt) and sent."""
+
+    build: Callable[[Delivery], Content]
+    # Returns the peer's status code where there is one (HTTP), else None.
+    send: Callable[[Delivery, Content], int | None]
+
+
+class DeliveryError(Exception):
+    """A failed attempt. ``permanent``: retrying cannot help (e.g. a refused address)."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.permanent = permanent
+
+
+@dataclass
+class Report:
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
+    def add(self, other: Report) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.keys += other.keys
+
+
+def _options() -> dict[str, Any]:
+    return dict(escalated_settings.OUTBOX)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def enqueue(rows: Iterable[Delivery]) -> list[str]:
+    """Write ``rows`` in the current transaction and send them once it commits.
+
+    A row whose idempotency key is already taken is skipped, so enqueuing the same thing twice
+    (with an explicit key) sends it once. Returns the keys written or skipped.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = [row.idempotency_key for row in rows]
+    transaction.on_commit(lambda: dispatch(keys), robust=True)
+    return keys
+
+
+def dispatch(keys: list[str]) -> None:
+    """Hand committed deliveries to whoever sends them in the configured mode."""
+    mode = _options()["DELIVERY"]
+    if mode == "immediate":
+        report = deliver(keys=keys)
+        if report.retrying == report.failed == 0:
+            deliver(limit=RETRIES_PER_COMMIT)
+    elif mode == "celery":
+        from escalated.tasks import deliver_outbox  # celery is an optional extra
+
+        deliver_outbox.delay(keys)
+
+
+# --- claiming and sending ---------------------------------------------------------------------
+
+
+def claim(
+    *, keys: Iterable[str] | None = None, limit: int | None = None, now: datetime | None = None
+) -> list[Delivery]:
+    """Take up to ``limit`` due rows (of ``keys``, if given) for this worker, oldest due first."""
+    now = now or timezone.now()
+    options = _options()
+    limit = limit or options["BATCH_SIZE"]
+    token = uuid.uuid4().hex
+    due = Delivery.objects.filter(
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.SENDING), next_attempt_at__lte=now
+    )
+    if keys is not None:
+        due = due.filter(idempotency_key__in=list(keys))
+    with transaction.atomic():
+        ids = list(
+            due.order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        # Guarded by the same conditions: where SKIP LOCKED does not exist (SQLite), the second
+        # of two racing workers updates nothing.
+        due.filter(pk__in=ids).update(
+            status=DeliveryStatus.SENDING,
+            claim_token=token,
+            next_attempt_at=now + timedelta(seconds=options["LEASE_SECONDS"]),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return list(Delivery.objects.filter(claim_token=token).select_related("webhook").order_by("id"))
+
+
+def deliver(
+    *,
+    keys: Iterable[str] | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+    jitter: Callable[[], float] | None = None,
+) -> Report:
+    """Claim one batch of due rows and attempt each; report what happened."""
+    report = Report()
+    for row in claim(keys=keys, limit=limit, now=now):
+        outcome = attempt(row, now=now, jitter=jitter)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        report.keys.append(row.idempotency_key)
+    return report
+
+
+def drain(*, now: datetime | None = None, limit: int | None = None) -> Report:
+    """Deliver batch after batch until nothing is due (each row is attempted at most once)."""
+    total = Report()
+    while True:
+        report = deliver(now=now, limit=limit)
+        total.add(report)
+        if not report.attempted:
+            return total
+
+
+def _channel(kind: str) -> Channel:
+    channel: Channel = import_string(CHANNELS[DeliveryKind(kind)])
+    return channel
+
+
+def attempt(
+    row: Delivery, *, now: datetime | None = None, jitter: Callable[[], float] | None = None
+) -> str:
+    """Send one claimed row; return "delivered", "retrying" or "failed"."""
+    channel = _channel(row.kind)
+    try:
+        content = row.content
+        if content is None:
+            content = channel.build(row)
+            _owned(row).update(content=content)
+        status_code = channel.send(row, content)
+    except DeliveryError as error:
+        return _failed(row, str(error), error.status_code, error.permanent, now, jitter)
+    except Exception as error:
+        logger.exception("Delivery %s (%s) raised", row.pk, row.kind)
+        return _failed(row, f"{type(error).__name__}: {error}", None, False, now, jitter)
+    at = now or timezone.now()
+    _owned(row).update(
+        status=DeliveryStatus.DELIVERED,
+        delivered_at=at,
+        last_status_code=status_code,
+        last_error="",
+        claim_token="",
+        updated_at=at,
+    )
+    return "delivered"
+
+
+def _owned(row: Delivery) -> Any:
+    """The row, only while this worker's claim on it stands (a lapsed lease loses the write)."""
+    return Delivery.objects.filter(pk=row.pk, claim_token=row.claim_token)
+
+
+def retry_delay(attempts: int, *, jitter: float) -> timedelta:
+    """Delay after the ``attempts``-th failed attempt: base x 2^(attempts-1), capped, then scaled
+    into [50%, 100%] by ``jitter`` (0..1), so retries from one outage spread out."""
+    options = _options()
+    full = min(options["RETRY_MAX_SECONDS"], options["RETRY_BASE_SECONDS"] * 2 ** (attempts - 1))
+    return timedelta(seconds=full * (0.5 + 0.5 * jitter))
+
+
+_jitter = random.Random()  # noqa: S311  (spreading retries out needs no cryptographic quality)
+
+
+def _failed(
+    row: Delivery,
+    error: str,
+    status_code: int | None,
+    permanent: bool,
+    now: datetime | None,
+    jitter: Callable[[], float] | None,
+) -> str:
+    at = now or timezone.now()
+    give_up = permanent or row.attempts >= _options()["MAX_ATTEMPTS"]
+    if give_up:
+        status, next_at = DeliveryStatus.FAILED, at
+    else:
+        delay = retry_delay(row.attempts, jitter=(jitter or _jitter.random)())
+        status, next_at = DeliveryStatus.PENDING, at + delay
+    _owned(row).update(
+        status=status,
+        next_attempt_at=next_at,
+        last_error=error[:2000],
+        last_status_code=status_code,
+        claim_token="",
+        updated_at=at,
+    )
+    logger.warning("Delivery %s (%s) failed: %s", row.pk, row.kind, error)
+    return "failed" if give_up else "retrying"
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+def delivery_retry(*, actor: Any, delivery: Delivery) -> Delivery:
+    """Send a failed (or waiting) delivery again now. A failed row gets one more attempt."""
+    require_admin(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status == DeliveryStatus.DELIVERED:
+            raise DomainError(
+                "This delivery was already delivered.",
+                code=ErrorCode.ALREADY_DELIVERED,
+                field="id",
+            )
+        if delivery.status == DeliveryStatus.SENDING and delivery.next_attempt_at > now:
+            raise DomainError("This delivery is being sent right now.", field="id")
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = now
+        delivery.claim_token = ""
+        delivery.save(update_fields=["status", "next_attempt_at", "claim_token", "updated_at"])
+        keys = [delivery.idempotency_key]
+        transaction.on_commit(lambda: dispatch(keys), robust=True)
+    return delivery
