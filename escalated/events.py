@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import transaction
@@ -25,6 +26,7 @@ from django.dispatch import Signal
 from escalated import signals
 from escalated.access import SystemActor
 from escalated.models import Department, Reply, Status, Tag, Ticket, TicketActivity
+from escalated.services.sla import ticket_sla_recompute
 
 if TYPE_CHECKING:
     from escalated.access import Actor
@@ -282,6 +284,43 @@ class TicketFollowChanged(TicketEvent):
         return "followed" if self.following else "unfollowed"
 
 
+@dataclass(frozen=True, kw_only=True)
+class SlaBreached(TicketEvent):
+    """A clock ran out before its metric was met (announced once per clock cycle)."""
+
+    verb = "sla_breached"
+    metric: str
+    due_at: datetime
+
+    def change(self) -> Change:
+        return {}, {"metric": self.metric, "due_at": self.due_at}
+
+    def signals(self) -> list[SignalCall]:
+        return [(signals.sla_breached, Ticket, {"ticket": self.ticket, "breach_type": self.metric})]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaWarning(TicketEvent):
+    """A clock is about to run out; ``remaining`` counts the way its target counts."""
+
+    verb = "sla_warning"
+    metric: str
+    due_at: datetime
+    remaining: timedelta
+
+    def change(self) -> Change:
+        after = {
+            "metric": self.metric,
+            "due_at": self.due_at,
+            "remaining_seconds": int(self.remaining.total_seconds()),
+        }
+        return {}, after
+
+    def signals(self) -> list[SignalCall]:
+        kwargs = {"ticket": self.ticket, "warning_type": self.metric, "remaining": self.remaining}
+        return [(signals.sla_warning, Ticket, kwargs)]
+
+
 # --- combining several events of one ticket into one activity row ---------------------------
 
 
@@ -345,13 +384,63 @@ def write_activity(event: TicketEvent) -> None:
     _write_activity(event.ticket.pk, event.actor, event.verb, before, after)
 
 
+def _write_activities(batch: Sequence[TicketEvent]) -> None:
+    """:func:`write_activity` for a sweep's batch: one INSERT for all its rows."""
+    if _combining.get() is not None:
+        for event in batch:
+            write_activity(event)
+        return
+    rows = []
+    for event in batch:
+        before, after = event.change()
+        actor = event.actor
+        rows.append(
+            TicketActivity(
+                ticket_id=event.ticket.pk,
+                actor=person(actor),
+                actor_label=actor.label if isinstance(actor, SystemActor) else "",
+                verb=event.verb,
+                before=before,
+                after=after,
+            )
+        )
+    TicketActivity.objects.bulk_create(rows)
+
+
+write_activity.many = _write_activities  # type: ignore[attr-defined]
+
+
+# What moves SLA clocks: their start, the replies that meet them, the statuses that pause, stop
+# and restart them, and whatever selects the policy (priority, department, type, tags).
+_MOVES_SLA_CLOCKS = (
+    TicketCreated,
+    TicketStatusChanged,
+    TicketPriorityChanged,
+    TicketDepartmentChanged,
+    TicketTagsChanged,
+)
+
+
+def recompute_sla_clocks(event: TicketEvent) -> None:
+    moves = isinstance(event, _MOVES_SLA_CLOCKS) or (
+        (isinstance(event, ReplyAdded) and not event.reply.is_internal_note)
+        or (isinstance(event, TicketUpdated) and "ticket_type" in event.changes)
+    )
+    if moves:
+        ticket_sla_recompute(ticket=event.ticket)
+
+
 def send_signals(event: TicketEvent) -> None:
     for signal, sender, kwargs in event.signals():
         signal.send(sender=sender, **kwargs)
 
 
-# Run inside the change's transaction: they commit or roll back with it.
-IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (write_activity,)
+# Run inside the change's transaction: they commit or roll back with it. A handler may carry a
+# ``many`` attribute, a function that handles a whole batch of events at once (record_many).
+IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
+    write_activity,
+    recompute_sla_clocks,
+)
 # Run once, after the change has committed.
 AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals,)
 
@@ -363,6 +452,23 @@ def record(event: TicketEvent) -> None:
     for handler in AFTER_COMMIT:
         # robust: a failing receiver is logged and cannot undo or block what already committed.
         transaction.on_commit(_bind(handler, event), robust=True)
+
+
+def record_many(batch: Sequence[TicketEvent]) -> None:
+    """Record a sweep's events (e.g. check_sla's breaches) as :func:`record` would record each,
+    with a bounded number of statements: handlers that can take the batch at once do."""
+    if not batch:
+        return
+    for handler in IN_TRANSACTION:
+        many = getattr(handler, "many", None)
+        if many is not None:
+            many(batch)
+        else:
+            for event in batch:
+                handler(event)
+    for handler in AFTER_COMMIT:
+        for event in batch:
+            transaction.on_commit(_bind(handler, event), robust=True)
 
 
 def _bind(handler: Callable[[TicketEvent], None], event: TicketEvent) -> Callable[[], None]:

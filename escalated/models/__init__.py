@@ -2,6 +2,7 @@
 
 from escalated.models.activity import TicketActivity
 from escalated.models.organisation import CannedResponse, Department, Tag
+from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -22,12 +23,16 @@ __all__ = [
     "PRIORITY_RANK",
     "STATUS_RANK",
     "ApiToken",
+    "BusinessSchedule",
     "CannedResponse",
     "Channel",
     "Counter",
     "Department",
+    "Metric",
     "Priority",
     "Reply",
+    "SlaClock",
+    "SlaPolicy",
     "Status",
     "Tag",
     "Ticket",

@@ -165,7 +165,9 @@ def ticket_update(
     return ticket
 
 
-def _add_reply(ticket: Ticket, author: Any, body: str | None, *, internal: bool) -> Reply:
+def _add_reply(
+    ticket: Ticket, author: Any, body: str | None, *, internal: bool, from_agent: bool
+) -> Reply:
     collect(required_text(body, field="body", max_length=MAX_BODY))
     cleaned = clean_html(body or "")
     if not cleaned:
@@ -175,7 +177,11 @@ def _add_reply(ticket: Ticket, author: Any, body: str | None, *, internal: bool)
             field="body",
         )
     return Reply.objects.create(
-        ticket=ticket, author=events.person(author), body=cleaned, is_internal_note=internal
+        ticket=ticket,
+        author=events.person(author),
+        body=cleaned,
+        is_internal_note=internal,
+        from_agent=from_agent,
     )
 
 
@@ -195,8 +201,8 @@ def ticket_reply(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
                 code=ErrorCode.TICKET_CLOSED,
                 field="ticket_id",
             )
-        reply = _add_reply(ticket, author, body, internal=False)
         from_agent = is_staff(author) and getattr(author, "pk", None) != ticket.requester_id
+        reply = _add_reply(ticket, author, body, internal=False, from_agent=from_agent)
         changed: list[str] = []
         if from_agent:
             target: str | None = Status.WAITING_ON_CUSTOMER
@@ -227,7 +233,7 @@ def ticket_note_add(*, ticket: Ticket, author: Any, body: str | None) -> Reply:
     with transaction.atomic():
         ticket = lock_ticket(ticket)
         require_ticket_action(author, ticket, TicketAction.WORK)
-        reply = _add_reply(ticket, author, body, internal=True)
+        reply = _add_reply(ticket, author, body, internal=True, from_agent=True)
         ticket.save(update_fields=["updated_at"])
         events.record(events.ReplyAdded(ticket=ticket, actor=author, reply=reply))
     return reply
