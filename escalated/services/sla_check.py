@@ -115,7 +115,7 @@ def _claim(
         )
         params = [*condition_params, *assignment_params]
     else:
-        sql = f"UPDATE {clocks} AS c SET {assignment} WHERE {where} RETURNING c.id"  # noqa: S608
+        sql = f"UPDATE {clocks} AS c SET {assignment} WHERE {where} RETURNING id"  # noqa: S608
         params = [*assignment_params, *condition_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, [_adapt(value) for value in params])
