@@ -21,6 +21,11 @@ class ErrorCode(StrEnum):
     INVALID_ASSIGNEE = "invalid_assignee"
     INACTIVE = "inactive"
     NOT_ALLOWED = "not_allowed"
+    INVALID_TARGET = "invalid_target"
+    UNKNOWN_PRIORITY = "unknown_priority"
+    OVERLAPPING_INTERVALS = "overlapping_intervals"
+    INVALID_TIMEZONE = "invalid_timezone"
+    IN_USE = "in_use"
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@ filters from query parameters (the same snake_case keys)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import django_filters
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from escalated.access import is_staff
 from escalated.models import (
@@ -14,6 +16,7 @@ from escalated.models import (
     STATUS_RANK,
     Priority,
     Reply,
+    SlaClock,
     Status,
     Ticket,
     TicketFollower,
@@ -36,6 +39,8 @@ class TicketFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     following = django_filters.BooleanFilter(method="filter_following")
+    sla_breached = django_filters.BooleanFilter(method="filter_sla_breached")
+    sla_due_before = django_filters.IsoDateTimeFilter(method="filter_sla_due_before")
 
     class Meta:
         model = Ticket
@@ -73,6 +78,26 @@ class TicketFilter(django_filters.FilterSet):
             return queryset
         follows = TicketFollower.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer.pk)
         return queryset.filter(Exists(follows)) if value else queryset.exclude(Exists(follows))
+
+    def filter_sla_breached(
+        self, queryset: QuerySet[Ticket], name: str, value: bool | None
+    ) -> QuerySet[Ticket]:
+        """Tickets with a current SLA clock that has run out (met late, or overdue now)."""
+        if value is None:
+            return queryset
+        breached = SlaClock.objects.filter(ticket_id=OuterRef("pk"), is_current=True).filter(
+            Q(met_at__isnull=True, due_at__lte=timezone.now()) | Q(met_at__gt=F("due_at"))
+        )
+        return queryset.filter(Exists(breached)) if value else queryset.exclude(Exists(breached))
+
+    def filter_sla_due_before(
+        self, queryset: QuerySet[Ticket], name: str, value: datetime
+    ) -> QuerySet[Ticket]:
+        """Tickets with a running SLA clock due before ``value`` (overdue ones included)."""
+        due = SlaClock.objects.filter(
+            ticket_id=OuterRef("pk"), is_current=True, met_at__isnull=True, due_at__lt=value
+        )
+        return queryset.filter(Exists(due))
 
 
 def _rank(field: str, ranks: dict[str, int]) -> Case:

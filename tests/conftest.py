@@ -26,6 +26,8 @@ NODE_NAMES = {
     "CannedResponse": "CannedResponse",
     "TicketActivity": "TicketActivity",
     "ApiToken": "ApiToken",
+    "BusinessSchedule": "BusinessSchedule",
+    "SlaPolicy": "SlaPolicy",
 }
 
 

@@ -23,11 +23,14 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
 from escalated.graphql.mutations.organisation import OrganisationMutations
+from escalated.graphql.mutations.sla import SlaMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query
 
-Mutation = merge_types("Mutation", (TicketMutations, OrganisationMutations, TokenMutations))
+Mutation = merge_types(
+    "Mutation", (TicketMutations, OrganisationMutations, TokenMutations, SlaMutations)
+)
 
 
 def _should_mask(error: GraphQLError) -> bool:

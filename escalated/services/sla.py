@@ -123,17 +123,21 @@ def schedule_calendar(schedule: BusinessSchedule) -> BusinessCalendar:
     once, yearly = split_holidays(schedule.holidays)
     return BusinessCalendar(
         timezone=schedule.timezone,
-        intervals=[
-            WorkingInterval(
-                int(iv["weekday"]), time.fromisoformat(iv["start"]), time.fromisoformat(iv["end"])
-            )
-            for iv in schedule.intervals
-        ],
+        intervals=schedule_intervals(schedule),
         holidays=once,
         yearly_holidays=yearly,
         country=schedule.holiday_country or None,
         subdivision=schedule.holiday_subdivision or None,
     )
+
+
+def schedule_intervals(schedule: BusinessSchedule) -> list[WorkingInterval]:
+    return [
+        WorkingInterval(
+            int(iv["weekday"]), time.fromisoformat(iv["start"]), time.fromisoformat(iv["end"])
+        )
+        for iv in schedule.intervals
+    ]
 
 
 def split_holidays(entries: Iterable[dict[str, Any]]) -> tuple[list[date], list[tuple[int, int]]]:
