@@ -20,7 +20,12 @@ from escalated.graphql.context import viewer
 from escalated.graphql.enums import TicketKind, TicketPriority, TicketStatus
 from escalated.graphql.ids import load_many, load_optional
 from escalated.graphql.types import DepartmentNode, TagNode
-from escalated.services.sla import clock_is_breached, clock_remaining, pause_statuses
+from escalated.services.sla import (
+    clock_is_breached,
+    clock_paused,
+    clock_remaining,
+    pause_statuses,
+)
 from escalated.services.sla import sla_preview as service_preview
 
 SlaMetric = strawberry.enum(
@@ -248,7 +253,7 @@ class SlaClockType:
             started_at=clock.started_at,
             target_seconds=clock.target_seconds,
             business_hours=clock.business_hours,
-            paused_seconds=clock.paused_seconds,
+            paused_seconds=int(clock_paused(clock, now).total_seconds()),
             cycle=clock.cycle,
         )
 

@@ -178,7 +178,12 @@ class SlaClock(models.Model):
         help_text=_("Seconds the clock ran inside the schedule's working time."),
     )
     paused_seconds = models.PositiveIntegerField(
-        _("paused seconds"), default=0, help_text=_("Real seconds the clock stood paused.")
+        _("paused seconds"),
+        default=0,
+        help_text=_("Real seconds the clock stood paused, up to the pause still going on."),
+    )
+    paused_since = models.DateTimeField(
+        _("paused since"), null=True, blank=True, help_text=_("Start of the pause going on.")
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

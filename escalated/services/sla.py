@@ -306,7 +306,9 @@ class ClockRun:
     remaining: timedelta | None
     active: timedelta
     business: timedelta
+    # Paused time before the pause still going on (if any), and when that pause began.
     paused: timedelta
+    paused_since: datetime | None
 
 
 def metric_cycles(history: History, metric: str) -> list[tuple[datetime, datetime | None]]:
@@ -376,7 +378,8 @@ def clock_runs(
             end = met or now
             left, due = target.duration, None
             active = business = ZERO
-            for a, b in running_spans(history, stops, started, end):
+            spans = running_spans(history, stops, started, end)
+            for a, b in spans:
                 counted = clock.between(a, b)
                 if due is None and counted >= left:
                     due = clock.add(a, left)
@@ -387,6 +390,10 @@ def clock_runs(
             if due is None and (running or met is not None):
                 # Not run out yet: due once the time left has run from now (or from when met).
                 due = clock.add(end, left)
+            paused_since = None
+            if not running and met is None:
+                paused_since = spans[-1][1] if spans else started
+            paused = end - started - active - (end - paused_since if paused_since else ZERO)
             runs.append(
                 ClockRun(
                     metric=metric,
@@ -399,7 +406,8 @@ def clock_runs(
                     remaining=None if running else left,
                     active=active,
                     business=business,
-                    paused=max(end - started - active, ZERO),
+                    paused=max(paused, ZERO),
+                    paused_since=paused_since,
                 )
             )
     return runs
@@ -422,6 +430,7 @@ _RUN_FIELDS = (
     "active_seconds",
     "business_seconds",
     "paused_seconds",
+    "paused_since",
 )
 
 
@@ -490,6 +499,7 @@ def _apply_run(
     clock.active_seconds = _whole(run.active)
     clock.business_seconds = _whole(run.business)
     clock.paused_seconds = _whole(run.paused)
+    clock.paused_since = run.paused_since
     clock.breached_at = _breached_at(clock, run, now)
     clock.due_at = run.due_at
     if retargeted:
@@ -526,6 +536,14 @@ def clock_remaining(clock: SlaClock, now: datetime | None = None) -> timedelta |
         return clock.due_at - now
     schedule = clock.policy.schedule if clock.policy is not None else None
     return calendar_for(schedule).between(now, clock.due_at)
+
+
+def clock_paused(clock: SlaClock, now: datetime | None = None) -> timedelta:
+    """Real time ``clock`` has stood paused, the pause going on included."""
+    paused = timedelta(seconds=clock.paused_seconds)
+    if clock.paused_since is not None:
+        paused += max((now or timezone.now()) - clock.paused_since, ZERO)
+    return paused
 
 
 def clock_is_breached(clock: SlaClock, now: datetime | None = None) -> bool:
