@@ -5,9 +5,12 @@ from django.contrib import admin
 
 from escalated.models import (
     ApiToken,
+    BusinessSchedule,
     CannedResponse,
     Department,
     Reply,
+    SlaClock,
+    SlaPolicy,
     Tag,
     Ticket,
     TicketActivity,
@@ -92,3 +95,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # issue tokens with the API or `manage.py escalated_token create`
+
+
+@admin.register(BusinessSchedule)
+class BusinessScheduleAdmin(admin.ModelAdmin):
+    list_display = ("name", "timezone", "holiday_country", "holiday_subdivision", "updated_at")
+    search_fields = ("name",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "position", "is_active", "is_default", "schedule", "updated_at")
+    list_filter = ("is_active", "is_default")
+    list_editable = ("position",)
+    filter_horizontal = ("departments", "tags")
+    search_fields = ("name", "description")
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "metric", "cycle", "due_at", "met_at", "breached_at", "is_paused")
+    list_filter = ("metric", "is_current", "is_paused", "business_hours")
+    raw_id_fields = ("ticket", "policy")
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # clocks follow from each ticket's history
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
