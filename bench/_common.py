@@ -69,7 +69,9 @@ class StatementCounter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         self.count += 1
         return execute(sql, params, many, context)
 
@@ -89,6 +91,11 @@ def report(side: str, tickets: int, seeding_seconds: float, runs: list[Run]) -> 
     """Print one JSON line the runner reads."""
     print(
         json.dumps(
-            {"side": side, "tickets": tickets, "seeding_seconds": seeding_seconds, "runs": [asdict(r) for r in runs]}
+            {
+                "side": side,
+                "tickets": tickets,
+                "seeding_seconds": seeding_seconds,
+                "runs": [asdict(r) for r in runs],
+            }
         )
     )

@@ -27,13 +27,13 @@ def old_python() -> Path:
     python = OLD_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(OLD_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", *OLD_PACKAGES], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *OLD_PACKAGES], check=True)
     return python
 
 
-def side(python: Path, script: str, database: str, tickets: int, options: argparse.Namespace) -> dict:
+def side(
+    python: Path, script: str, database: str, tickets: int, options: argparse.Namespace
+) -> dict:
     command = [
         str(python),
         str(HERE / script),
@@ -62,11 +62,14 @@ def main() -> None:
     old = old_python()
     rows = []
     for tickets in options.tickets:
-        current = side(Path(sys.executable), "sla_check_current.py", "bench_escalated", tickets, options)
+        current = side(
+            Path(sys.executable), "sla_check_current.py", "bench_escalated", tickets, options
+        )
         previous = side(old, "sla_check_078.py", "bench_escalated_078", tickets, options)
         for new_run, old_run in zip(current["runs"], previous["runs"], strict=True):
             rows.append((tickets, new_run, old_run))
-    print("| open tickets | sweep | version | statements | wall time | breaches | warnings | 0.7.8 ÷ this |")
+    columns = "open tickets|sweep|version|statements|wall time|breaches|warnings|0.7.8 / this"
+    print(f"| {' | '.join(columns.split('|'))} |")
     print("|---:|---|---|---:|---:|---:|---:|---:|")
     for tickets, new_run, old_run in rows:
         ratio = old_run["seconds"] / new_run["seconds"]
@@ -74,7 +77,7 @@ def main() -> None:
             print(
                 f"| {tickets:,} | {run['label']} | {version} | {run['statements']:,} | "
                 f"{run['seconds'] * 1000:,.0f} ms | {run['breaches']:,} | {run['warnings']:,} | "
-                f"{f'{ratio:,.0f}×' if version == 'this' else ''} |"
+                f"{f'{ratio:,.0f}x' if version == 'this' else ''} |"
             )
 
 

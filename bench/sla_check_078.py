@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common  # noqa: E402
+import _common
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--tickets", type=int, required=True)
@@ -63,9 +63,9 @@ try:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from escalated.services.sla_service import SlaService
 
     from escalated.models import SlaPolicy, Ticket
-    from escalated.services.sla_service import SlaService
 
     call_command("migrate", verbosity=0)
     policy = SlaPolicy.objects.create(
@@ -103,7 +103,9 @@ try:
             with _common.measured(connection) as measured:
                 breaches, warnings = SlaService.check_all_tickets()
             runs.append(
-                _common.Run(label, measured["seconds"], int(measured["statements"]), breaches, warnings)
+                _common.Run(
+                    label, measured["seconds"], int(measured["statements"]), breaches, warnings
+                )
             )
     _common.report("0.7.8", args.tickets, seeding_seconds, runs)
 finally:

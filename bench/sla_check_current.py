@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common  # noqa: E402
+import _common
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--tickets", type=int, required=True)
@@ -89,7 +89,9 @@ try:
             ("first_response", 8 * 3600, _common.FIRST_DUE_SQL),
             ("resolution", 48 * 3600, _common.RESOLUTION_DUE_SQL),
         ):
-            announced = f"({_common.GROUPS_SQL}) = 'announced'" if metric == "first_response" else "false"
+            announced = (
+                f"({_common.GROUPS_SQL}) = 'announced'" if metric == "first_response" else "false"
+            )
             cursor.execute(
                 f"""
                 INSERT INTO {clocks} (ticket_id, policy_id, metric, cycle, is_current,
