@@ -4,6 +4,7 @@ load it before its own Django starts."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -39,8 +40,45 @@ RESOLUTION_DUE_SQL = "%(now)s + interval '2 days' + (n %% 193) * interval '1 hou
 CREATED_SQL = "%(now)s - interval '1 hour' - (n %% 113) * interval '1 hour'"
 
 
-def admin_dsn(host: str, port: int, user: str) -> str:
-    return f"host={host} port={port} user={user} dbname=postgres"
+def arguments() -> argparse.Namespace:
+    """A side's command line: how many tickets, which database, which server."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5432)
+    parser.add_argument("--user", default="postgres")
+    return parser.parse_args()
+
+
+def database(args: argparse.Namespace) -> dict[str, Any]:
+    """Django's DATABASES entry for the side's database."""
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": args.host,
+        "PORT": args.port,
+        "USER": args.user,
+        "NAME": args.db,
+    }
+
+
+def configure_django(args: argparse.Namespace, apps: list[str], **extra: Any) -> None:
+    """Settings for a side: its apps on its database; Django starts after the database exists."""
+    from django.conf import settings
+
+    settings.configure(
+        SECRET_KEY="bench",
+        USE_TZ=True,
+        TIME_ZONE="UTC",
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", *apps],
+        DATABASES={"default": database(args)},
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        **extra,
+    )
+
+
+def admin_dsn(args: argparse.Namespace) -> str:
+    return f"host={args.host} port={args.port} user={args.user} dbname=postgres"
 
 
 def recreate_database(dsn: str, name: str) -> None:
@@ -85,6 +123,21 @@ def measured(connection: Any) -> Iterator[dict[str, float]]:
         yield result
         result["seconds"] = time.perf_counter() - start
     result["statements"] = counter.count
+
+
+def sweep_twice(connection: Any, check: Callable[[], tuple[int, int]]) -> list[Run]:
+    """Run ``check`` (returning breaches and warnings announced) twice at :data:`NOW`."""
+    import time_machine
+
+    runs = []
+    with time_machine.travel(NOW, tick=True):
+        for label in ("first sweep", "second sweep"):
+            with measured(connection) as result:
+                breaches, warnings = check()
+            runs.append(
+                Run(label, result["seconds"], int(result["statements"]), breaches, warnings)
+            )
+    return runs
 
 
 def report(side: str, tickets: int, seeding_seconds: float, runs: list[Run]) -> None:

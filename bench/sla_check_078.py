@@ -11,7 +11,6 @@ own sla_breached receiver writes an activity row, as the current version does.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -20,44 +19,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--tickets", type=int, required=True)
-parser.add_argument("--db", required=True)
-parser.add_argument("--host", default="127.0.0.1")
-parser.add_argument("--port", type=int, default=5432)
-parser.add_argument("--user", default="postgres")
-args = parser.parse_args()
+args = _common.arguments()
 
 import django  # noqa: E402
-from django.conf import settings  # noqa: E402
 
-settings.configure(
-    SECRET_KEY="bench",
-    USE_TZ=True,
-    TIME_ZONE="UTC",
-    INSTALLED_APPS=[
-        "django.contrib.contenttypes",
-        "django.contrib.auth",
-        "django.contrib.sessions",
-        "escalated",
-    ],
-    DATABASES={
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "HOST": args.host,
-            "PORT": args.port,
-            "USER": args.user,
-            "NAME": args.db,
-        }
-    },
-    DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+_common.configure_django(
+    args,
+    ["django.contrib.sessions", "escalated"],
     EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
     CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     ESCALATED={"MODE": "self_hosted", "TABLE_PREFIX": "escalated_"},
     LOGGING={"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}},
 )
 
-admin = _common.admin_dsn(args.host, args.port, args.user)
+admin = _common.admin_dsn(args)
 _common.recreate_database(admin, args.db)
 try:
     django.setup()
@@ -95,18 +70,7 @@ try:
         cursor.execute(f"ANALYZE {tickets}")
     seeding_seconds = time.perf_counter() - seeding
 
-    import time_machine
-
-    runs = []
-    with time_machine.travel(_common.NOW, tick=True):
-        for label in ("first sweep", "second sweep"):
-            with _common.measured(connection) as measured:
-                breaches, warnings = SlaService.check_all_tickets()
-            runs.append(
-                _common.Run(
-                    label, measured["seconds"], int(measured["statements"]), breaches, warnings
-                )
-            )
+    runs = _common.sweep_twice(connection, SlaService.check_all_tickets)
     _common.report("0.7.8", args.tickets, seeding_seconds, runs)
 finally:
     from django.db import connections

@@ -6,7 +6,6 @@ the shape bench/_common.py describes, so the 0.7.8 side sees the same tickets an
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -15,43 +14,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--tickets", type=int, required=True)
-parser.add_argument("--db", required=True)
-parser.add_argument("--host", default="127.0.0.1")
-parser.add_argument("--port", type=int, default=5432)
-parser.add_argument("--user", default="postgres")
-args = parser.parse_args()
+args = _common.arguments()
 
 import django  # noqa: E402
-from django.conf import settings  # noqa: E402
 
-settings.configure(
-    SECRET_KEY="bench",
-    USE_TZ=True,
-    TIME_ZONE="UTC",
-    INSTALLED_APPS=[
-        "django.contrib.contenttypes",
-        "django.contrib.auth",
-        "strawberry_django",
-        "django_filters",
-        "channels",
-        "escalated",
-    ],
-    DATABASES={
-        "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "HOST": args.host,
-            "PORT": args.port,
-            "USER": args.user,
-            "NAME": args.db,
-        }
-    },
-    DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+_common.configure_django(
+    args,
+    ["strawberry_django", "django_filters", "channels", "escalated"],
     ESCALATED={"SLA": {"WARNING_THRESHOLD_MINUTES": 30}},
 )
 
-admin = _common.admin_dsn(args.host, args.port, args.user)
+admin = _common.admin_dsn(args)
 _common.recreate_database(admin, args.db)
 try:
     django.setup()
@@ -109,22 +82,11 @@ try:
         cursor.execute(f"ANALYZE {clocks}")
     seeding_seconds = time.perf_counter() - seeding
 
-    import time_machine
+    def check() -> tuple[int, int]:
+        result = sla_check()
+        return result.breaches, result.warnings
 
-    runs = []
-    with time_machine.travel(_common.NOW, tick=True):
-        for label in ("first sweep", "second sweep"):
-            with _common.measured(connection) as measured:
-                result = sla_check()
-            runs.append(
-                _common.Run(
-                    label,
-                    measured["seconds"],
-                    int(measured["statements"]),
-                    result.breaches,
-                    result.warnings,
-                )
-            )
+    runs = _common.sweep_twice(connection, check)
     _common.report("current", args.tickets, seeding_seconds, runs)
 finally:
     from django.db import connections

@@ -362,10 +362,10 @@ def one_activity(verb: str) -> Iterator[None]:
 # --- the fan-out ------------------------------------------------------------------------------
 
 
-def _write_activity(
+def _activity(
     ticket_id: int, actor: Any, verb: str, before: dict[str, Any], after: dict[str, Any]
-) -> None:
-    TicketActivity.objects.create(
+) -> TicketActivity:
+    return TicketActivity(
         ticket_id=ticket_id,
         actor=person(actor),
         actor_label=actor.label if isinstance(actor, SystemActor) else "",
@@ -373,6 +373,12 @@ def _write_activity(
         before=before,
         after=after,
     )
+
+
+def _write_activity(
+    ticket_id: int, actor: Any, verb: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    _activity(ticket_id, actor, verb, before, after).save(force_insert=True)
 
 
 def write_activity(event: TicketEvent) -> None:
@@ -390,20 +396,7 @@ def _write_activities(batch: Sequence[TicketEvent]) -> None:
         for event in batch:
             write_activity(event)
         return
-    rows = []
-    for event in batch:
-        before, after = event.change()
-        actor = event.actor
-        rows.append(
-            TicketActivity(
-                ticket_id=event.ticket.pk,
-                actor=person(actor),
-                actor_label=actor.label if isinstance(actor, SystemActor) else "",
-                verb=event.verb,
-                before=before,
-                after=after,
-            )
-        )
+    rows = [_activity(e.ticket.pk, e.actor, e.verb, *e.change()) for e in batch]
     TicketActivity.objects.bulk_create(rows)
 
 

@@ -62,37 +62,28 @@ def sla_check(
             )
         if not breached and not warned:
             return SlaCheckResult(0, 0)
-        clocks = SlaClock.objects.filter(pk__in=[*breached, *warned]).select_related(
-            "ticket", "policy__schedule"
+        claimed = (
+            SlaClock.objects.filter(pk__in=[*breached, *warned])
+            .select_related("ticket", "policy__schedule")
+            .order_by("ticket_id", "metric", "cycle")
         )
-        by_id = {clock.pk: clock for clock in clocks.order_by("ticket_id", "metric", "cycle")}
-        batch: list[events.TicketEvent] = []
-        for clock in by_id.values():
-            if clock.pk in breached:
-                assert clock.due_at is not None
-                batch.append(
-                    events.SlaBreached(
-                        ticket=clock.ticket,
-                        actor=SLA_ACTOR,
-                        metric=clock.metric,
-                        due_at=clock.due_at,
-                    )
-                )
-        for clock in by_id.values():
-            if clock.pk in warned:
-                assert clock.due_at is not None
-                remaining = clock_remaining(clock, now) or timedelta(0)
-                batch.append(
-                    events.SlaWarning(
-                        ticket=clock.ticket,
-                        actor=SLA_ACTOR,
-                        metric=clock.metric,
-                        due_at=clock.due_at,
-                        remaining=remaining,
-                    )
-                )
+        newly_breached = set(breached)
+        batch = [_announcement(clock, clock.pk in newly_breached, now) for clock in claimed]
         events.record_many(batch)
     return SlaCheckResult(len(breached), len(warned))
+
+
+def _announcement(clock: SlaClock, breached: bool, now: datetime) -> events.TicketEvent:
+    assert clock.due_at is not None  # claimed clocks are running towards a due instant
+    about = {
+        "ticket": clock.ticket,
+        "actor": SLA_ACTOR,
+        "metric": clock.metric,
+        "due_at": clock.due_at,
+    }
+    if breached:
+        return events.SlaBreached(**about)
+    return events.SlaWarning(**about, remaining=clock_remaining(clock, now) or timedelta(0))
 
 
 def _claim(
