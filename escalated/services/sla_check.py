@@ -75,15 +75,13 @@ def sla_check(
 
 def _announcement(clock: SlaClock, breached: bool, now: datetime) -> events.TicketEvent:
     assert clock.due_at is not None  # claimed clocks are running towards a due instant
-    about = {
-        "ticket": clock.ticket,
-        "actor": SLA_ACTOR,
-        "metric": clock.metric,
-        "due_at": clock.due_at,
-    }
+    ticket, metric, due_at = clock.ticket, clock.metric, clock.due_at
     if breached:
-        return events.SlaBreached(**about)
-    return events.SlaWarning(**about, remaining=clock_remaining(clock, now) or timedelta(0))
+        return events.SlaBreached(ticket=ticket, actor=SLA_ACTOR, metric=metric, due_at=due_at)
+    remaining = clock_remaining(clock, now) or timedelta(0)
+    return events.SlaWarning(
+        ticket=ticket, actor=SLA_ACTOR, metric=metric, due_at=due_at, remaining=remaining
+    )
 
 
 def _claim(
