@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from escalated.access import is_staff
@@ -85,8 +85,8 @@ class TicketFilter(django_filters.FilterSet):
         """Tickets with a current SLA clock that has run out (met late, or overdue now)."""
         if value is None:
             return queryset
-        breached = SlaClock.objects.filter(ticket_id=OuterRef("pk"), is_current=True).filter(
-            Q(met_at__isnull=True, due_at__lte=timezone.now()) | Q(met_at__gt=F("due_at"))
+        breached = (
+            SlaClock.objects.current().breached(timezone.now()).filter(ticket_id=OuterRef("pk"))
         )
         return queryset.filter(Exists(breached)) if value else queryset.exclude(Exists(breached))
 
@@ -94,9 +94,7 @@ class TicketFilter(django_filters.FilterSet):
         self, queryset: QuerySet[Ticket], name: str, value: datetime
     ) -> QuerySet[Ticket]:
         """Tickets with a running SLA clock due before ``value`` (overdue ones included)."""
-        due = SlaClock.objects.filter(
-            ticket_id=OuterRef("pk"), is_current=True, met_at__isnull=True, due_at__lt=value
-        )
+        due = SlaClock.objects.current().unmet().filter(ticket_id=OuterRef("pk"), due_at__lt=value)
         return queryset.filter(Exists(due))
 
 

@@ -272,7 +272,7 @@ class TicketSla:
 def current_clocks_prefetch(info: Info) -> Prefetch[Any]:
     """Each ticket's current clocks with their policy and schedule, in one query for the page
     (no query at all for viewers who may not see them)."""
-    clocks = models.SlaClock.objects.filter(is_current=True).select_related("policy__schedule")
+    clocks = models.SlaClock.objects.current().select_related("policy__schedule")
     if not is_staff(viewer(info)):
         clocks = clocks.none()
     return Prefetch("sla_clocks", queryset=clocks, to_attr="current_sla_clocks")

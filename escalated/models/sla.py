@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from escalated.conf import table_name
@@ -123,6 +125,22 @@ class SlaPolicy(models.Model):
         return self.name
 
 
+class SlaClockQuerySet(models.QuerySet["SlaClock"]):
+    """The questions asked of clocks in SQL (queue filters, escalation rules, reports)."""
+
+    def current(self) -> SlaClockQuerySet:
+        """The newest cycle of each metric of each ticket."""
+        return self.filter(is_current=True)
+
+    def breached(self, now: datetime) -> SlaClockQuerySet:
+        """Clocks that ran out: met late, or unmet and past due at ``now``."""
+        return self.filter(Q(met_at__isnull=True, due_at__lte=now) | Q(met_at__gt=F("due_at")))
+
+    def unmet(self) -> SlaClockQuerySet:
+        """Clocks still owed (running, or paused short of their target)."""
+        return self.filter(met_at__isnull=True)
+
+
 class SlaClock(models.Model):
     """One cycle of one metric on one ticket: when it started, when it is due, whether it was met
     in time. First response has one cycle; next response one per customer message that waits
@@ -186,6 +204,8 @@ class SlaClock(models.Model):
         _("paused since"), null=True, blank=True, help_text=_("Start of the pause going on.")
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SlaClockQuerySet.as_manager()
 
     class Meta:
         db_table = table_name("sla_clocks")

@@ -547,7 +547,8 @@ def clock_paused(clock: SlaClock, now: datetime | None = None) -> timedelta:
 
 
 def clock_is_breached(clock: SlaClock, now: datetime | None = None) -> bool:
-    """Whether the clock has run out: met late, or unmet past its due instant."""
+    """Whether the clock has run out: met late, or unmet past its due instant (the in-memory
+    twin of ``SlaClock.objects.breached``)."""
     if clock.due_at is None:
         return clock.breached_at is not None
     return clock.due_at <= (clock.met_at or now or timezone.now())
