@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -197,6 +197,11 @@ def test_a_retargeted_clock_can_breach_again_but_an_announced_one_is_kept(
         assert sla_check().breaches == 1
 
     assert [c[0] for c in heard.calls] == ["breached", "breached"]
+
+
+def test_a_negative_threshold_is_refused(world: World) -> None:
+    with pytest.raises(CommandError, match="0 or more minutes"):
+        _run("--warning-threshold", "-5")
 
 
 def test_a_disabled_sla_checks_nothing(world: World, settings: Any) -> None:

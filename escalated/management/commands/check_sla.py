@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalated.conf import escalated_settings
 from escalated.services.sla_check import sla_check
@@ -29,8 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         minutes = options["warning_threshold"]
         if minutes is not None and minutes < 0:
-            self.stderr.write("--warning-threshold must be 0 or more minutes.")
-            raise SystemExit(2)
+            raise CommandError("--warning-threshold must be 0 or more minutes.")
         if not escalated_settings.SLA["ENABLED"]:
             self.stdout.write(
                 "SLA clocks are disabled (ESCALATED['SLA']['ENABLED']); nothing to do."
