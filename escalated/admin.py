@@ -10,6 +10,7 @@ from escalated.models import (
     AgentProfile,
     ApiToken,
     Attachment,
+    BusinessSchedule,
     CannedResponse,
     Delivery,
     Department,
@@ -17,6 +18,8 @@ from escalated.models import (
     Macro,
     Reply,
     SatisfactionRating,
+    SlaClock,
+    SlaPolicy,
     Tag,
     Ticket,
     TicketActivity,
@@ -206,3 +209,32 @@ class DeliveryAdmin(admin.ModelAdmin):
             except (DomainError, NotAllowed) as refusal:
                 self.message_user(request, f"{delivery}: {refusal}", messages.WARNING)
         self.message_user(request, f"{sent} delivery(ies) queued to send again.")
+
+
+@admin.register(BusinessSchedule)
+class BusinessScheduleAdmin(admin.ModelAdmin):
+    list_display = ("name", "timezone", "holiday_country", "holiday_subdivision", "updated_at")
+    search_fields = ("name",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "position", "is_active", "is_default", "schedule", "updated_at")
+    list_filter = ("is_active", "is_default")
+    list_editable = ("position",)
+    filter_horizontal = ("departments", "tags")
+    search_fields = ("name", "description")
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "metric", "cycle", "due_at", "met_at", "breached_at", "is_paused")
+    list_filter = ("metric", "is_current", "is_paused", "business_hours")
+    raw_id_fields = ("ticket", "policy")
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # clocks follow from each ticket's history
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -204,6 +205,30 @@ def _optional_domain(value: Any) -> str | None:
     return "must be a domain name such as 'help.example.com', or None"
 
 
+def _holiday_dates(value: Any) -> str | None:
+    problem = "must be a list of dates: 'YYYY-MM-DD' (once) or 'MM-DD' (every year)"
+    if not isinstance(value, list | tuple):
+        return problem
+    for entry in value:
+        if not isinstance(entry, str) or not re.fullmatch(r"(\d{4}-)?\d{2}-\d{2}", entry):
+            return problem
+        try:
+            date.fromisoformat(entry if len(entry) == 10 else f"2000-{entry}")  # 2000: leap
+        except ValueError:
+            return f"has an impossible date {entry!r}"
+    return None
+
+
+def _holiday_country(value: Any) -> str | None:
+    if value is None:
+        return None
+    import holidays
+
+    if isinstance(value, str) and value in holidays.list_supported_countries():
+        return None
+    return "must be None or a country code the holidays package knows, e.g. 'US'"
+
+
 # --- the options ------------------------------------------------------------------------------
 
 BUSINESS_HOURS = {
@@ -211,6 +236,15 @@ BUSINESS_HOURS = {
     "END": Option("17:00", _time_of_day, "End of the default working day."),
     "TIMEZONE": Option("UTC", _timezone, "IANA time zone of the default schedule."),
     "DAYS": Option([1, 2, 3, 4, 5], _iso_weekdays, "Working ISO weekdays (1 = Monday)."),
+    "HOLIDAYS": Option(
+        [], _holiday_dates, "Days off: 'YYYY-MM-DD' for one date, 'MM-DD' for every year."
+    ),
+    "HOLIDAY_COUNTRY": Option(
+        None, _holiday_country, "Country code of a public-holiday calendar (holidays package)."
+    ),
+    "HOLIDAY_SUBDIVISION": Option(
+        None, _is_optional_str, "State or region of that calendar, e.g. 'NY'."
+    ),
 }
 
 NOTIFICATIONS = {
@@ -247,6 +281,14 @@ SLA = {
     "TARGETED": Option(False, _is_bool, "Only tickets matched by a policy get a clock."),
     "BUSINESS_HOURS_ONLY": Option(False, _is_bool, "Default targets count business hours."),
     "BUSINESS_HOURS": Option({}, _dict, "The default business schedule.", BUSINESS_HOURS),
+    "WARNING_THRESHOLD_MINUTES": Option(
+        30, _positive_int, "check_sla warns this many minutes before a clock runs out."
+    ),
+    "PAUSE_STATUSES": Option(
+        ["waiting_on_customer"],
+        _list_of(*STATUSES),
+        "Statuses that pause a clock, for policies that do not choose their own.",
+    ),
 }
 
 # Content types a message may carry, as sniffed from the bytes (libmagic), not as the client

@@ -28,6 +28,11 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     TICKET_NOT_RESOLVED = "ticket_not_resolved"
     ALREADY_DELIVERED = "already_delivered"
+    INVALID_TARGET = "invalid_target"
+    UNKNOWN_PRIORITY = "unknown_priority"
+    OVERLAPPING_INTERVALS = "overlapping_intervals"
+    INVALID_TIMEZONE = "invalid_timezone"
+    IN_USE = "in_use"
 
 
 @dataclass(frozen=True)

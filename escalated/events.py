@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import transaction
@@ -35,6 +36,7 @@ from escalated.models import (
     Ticket,
     TicketActivity,
 )
+from escalated.services.sla import ticket_sla_recompute
 
 if TYPE_CHECKING:
     from escalated.access import Actor
@@ -387,6 +389,43 @@ class TicketRated(TicketEvent):
         return [(signals.ticket_rated, SatisfactionRating, kwargs)]
 
 
+@dataclass(frozen=True, kw_only=True)
+class SlaBreached(TicketEvent):
+    """A clock ran out before its metric was met (announced once per clock cycle)."""
+
+    verb = "sla_breached"
+    metric: str
+    due_at: datetime
+
+    def change(self) -> Change:
+        return {}, {"metric": self.metric, "due_at": self.due_at}
+
+    def signals(self) -> list[SignalCall]:
+        return [(signals.sla_breached, Ticket, {"ticket": self.ticket, "breach_type": self.metric})]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaWarning(TicketEvent):
+    """A clock is about to run out; ``remaining`` counts the way its target counts."""
+
+    verb = "sla_warning"
+    metric: str
+    due_at: datetime
+    remaining: timedelta
+
+    def change(self) -> Change:
+        after = {
+            "metric": self.metric,
+            "due_at": self.due_at,
+            "remaining_seconds": int(self.remaining.total_seconds()),
+        }
+        return {}, after
+
+    def signals(self) -> list[SignalCall]:
+        kwargs = {"ticket": self.ticket, "warning_type": self.metric, "remaining": self.remaining}
+        return [(signals.sla_warning, Ticket, kwargs)]
+
+
 # --- combining several events of one ticket into one activity row ---------------------------
 
 
@@ -429,10 +468,10 @@ def one_activity(verb: str, *, context: dict[str, Any] | None = None) -> Iterato
 # --- the fan-out ------------------------------------------------------------------------------
 
 
-def _write_activity(
+def _activity(
     ticket_id: int, actor: Any, verb: str, before: dict[str, Any], after: dict[str, Any]
-) -> None:
-    TicketActivity.objects.create(
+) -> TicketActivity:
+    return TicketActivity(
         ticket_id=ticket_id,
         actor=person(actor),
         actor_label=actor_label(actor),
@@ -440,6 +479,12 @@ def _write_activity(
         before=before,
         after=after,
     )
+
+
+def _write_activity(
+    ticket_id: int, actor: Any, verb: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    _activity(ticket_id, actor, verb, before, after).save(force_insert=True)
 
 
 def write_activity(event: TicketEvent) -> None:
@@ -456,6 +501,49 @@ def write_outbox(event: TicketEvent) -> None:
     from escalated.services.notifications import notify
 
     notify(event)
+
+
+def _write_outboxes(batch: Sequence[TicketEvent]) -> None:
+    from escalated.services.notifications import notify_many
+
+    notify_many(batch)
+
+
+write_outbox.many = _write_outboxes  # type: ignore[attr-defined]
+
+
+def _write_activities(batch: Sequence[TicketEvent]) -> None:
+    """:func:`write_activity` for a sweep's batch: one INSERT for all its rows."""
+    if _combining.get() is not None:
+        for event in batch:
+            write_activity(event)
+        return
+    rows = [_activity(e.ticket.pk, e.actor, e.verb, *e.change()) for e in batch]
+    TicketActivity.objects.bulk_create(rows)
+
+
+write_activity.many = _write_activities  # type: ignore[attr-defined]
+
+
+# What moves SLA clocks: their start, the replies that meet them, the statuses that pause, stop
+# and restart them, and whatever selects the policy (priority, department, type, tags).
+_MOVES_SLA_CLOCKS = (
+    TicketCreated,
+    GuestTicketClaimed,  # the requester stops being a guest: policies may select differently
+    TicketStatusChanged,
+    TicketPriorityChanged,
+    TicketDepartmentChanged,
+    TicketTagsChanged,
+)
+
+
+def recompute_sla_clocks(event: TicketEvent) -> None:
+    moves = isinstance(event, _MOVES_SLA_CLOCKS) or (
+        (isinstance(event, ReplyAdded) and not event.reply.is_internal_note)
+        or (isinstance(event, TicketUpdated) and "ticket_type" in event.changes)
+    )
+    if moves:
+        ticket_sla_recompute(ticket=event.ticket)
 
 
 def send_signals(event: TicketEvent) -> None:
@@ -476,8 +564,13 @@ def mail_guest_link(event: TicketEvent) -> None:
         )
 
 
-# Run inside the change's transaction: they commit or roll back with it.
-IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (write_activity, write_outbox)
+# Run inside the change's transaction: they commit or roll back with it. A handler may carry a
+# ``many`` attribute, a function that handles a whole batch of events at once (record_many).
+IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
+    write_activity,
+    recompute_sla_clocks,
+    write_outbox,
+)
 # Run once, after the change has committed.
 AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals, mail_guest_link)
 
@@ -489,6 +582,23 @@ def record(event: TicketEvent) -> None:
     for handler in AFTER_COMMIT:
         # robust: a failing receiver is logged and cannot undo or block what already committed.
         transaction.on_commit(_bind(handler, event), robust=True)
+
+
+def record_many(batch: Sequence[TicketEvent]) -> None:
+    """Record a sweep's events (e.g. check_sla's breaches) as :func:`record` would record each,
+    with a bounded number of statements: handlers that can take the batch at once do."""
+    if not batch:
+        return
+    for handler in IN_TRANSACTION:
+        many = getattr(handler, "many", None)
+        if many is not None:
+            many(batch)
+        else:
+            for event in batch:
+                handler(event)
+    for handler in AFTER_COMMIT:
+        for event in batch:
+            transaction.on_commit(_bind(handler, event), robust=True)
 
 
 def _bind(handler: Callable[[TicketEvent], None], event: TicketEvent) -> Callable[[], None]:

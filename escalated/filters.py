@@ -3,10 +3,12 @@ filters from query parameters (the same snake_case keys)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import django_filters
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from escalated.access import is_staff
 from escalated.models import (
@@ -17,6 +19,7 @@ from escalated.models import (
     DeliveryStatus,
     Priority,
     Reply,
+    SlaClock,
     Status,
     Ticket,
     TicketFollower,
@@ -39,6 +42,8 @@ class TicketFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     following = django_filters.BooleanFilter(method="filter_following")
+    sla_breached = django_filters.BooleanFilter(method="filter_sla_breached")
+    sla_due_before = django_filters.IsoDateTimeFilter(method="filter_sla_due_before")
 
     class Meta:
         model = Ticket
@@ -76,6 +81,24 @@ class TicketFilter(django_filters.FilterSet):
             return queryset
         follows = TicketFollower.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer.pk)
         return queryset.filter(Exists(follows)) if value else queryset.exclude(Exists(follows))
+
+    def filter_sla_breached(
+        self, queryset: QuerySet[Ticket], name: str, value: bool | None
+    ) -> QuerySet[Ticket]:
+        """Tickets with a current SLA clock that has run out (met late, or overdue now)."""
+        if value is None:
+            return queryset
+        breached = (
+            SlaClock.objects.current().breached(timezone.now()).filter(ticket_id=OuterRef("pk"))
+        )
+        return queryset.filter(Exists(breached)) if value else queryset.exclude(Exists(breached))
+
+    def filter_sla_due_before(
+        self, queryset: QuerySet[Ticket], name: str, value: datetime
+    ) -> QuerySet[Ticket]:
+        """Tickets with a running SLA clock due before ``value`` (overdue ones included)."""
+        due = SlaClock.objects.current().unmet().filter(ticket_id=OuterRef("pk"), due_at__lt=value)
+        return queryset.filter(Exists(due))
 
 
 def _rank(field: str, ranks: dict[str, int]) -> Case:

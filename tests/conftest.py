@@ -33,6 +33,8 @@ NODE_NAMES = {
     "SatisfactionRating": "SatisfactionRating",
     "Delivery": "Delivery",
     "Webhook": "Webhook",
+    "BusinessSchedule": "BusinessSchedule",
+    "SlaPolicy": "SlaPolicy",
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from escalated.models import Tag
+from escalated.models import BusinessSchedule, Priority, SlaPolicy, Tag
 from escalated.services import tickets
 from tests.conftest import World, data_of, make_user
 
@@ -19,10 +19,28 @@ QUEUE = """{ tickets(first: 50) { totalCount edges { node {
     department { id name }
     tags { id name color }
     latestReply { id body createdAt author { id name } }
+    sla { policy { id name } firstResponse { dueAt metAt breached remainingSeconds isPaused }
+          nextResponse { dueAt } resolution { dueAt breached remainingSeconds } }
 } } } }"""
 
 
+def _sla_policy() -> None:
+    """Business-hours targets, so reading remainingSeconds needs each clock's schedule."""
+    office = BusinessSchedule.objects.create(
+        name="Office",
+        intervals=[{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)],
+    )
+    hours = {p: {"seconds": 8 * 3600, "business_hours": True} for p in Priority.values}
+    SlaPolicy.objects.create(
+        name="Standard",
+        is_default=True,
+        schedule=office,
+        targets={"first_response": hours, "resolution": hours},
+    )
+
+
 def _fill(world: World, count: int) -> None:
+    _sla_policy()
     extra_tag = Tag.objects.create(name="Billing issue", slug="billing-issue")
     for n in range(count - 1):  # the world already holds one ticket
         customer = make_user(f"customer{n}")
@@ -47,8 +65,9 @@ def _statements(gql: Any, user: Any) -> tuple[int, dict[str, Any]]:
 
 # Per request: the session and the user (2); the viewer's role (an agent: their departments;
 # an admin: user and group permissions); then the page itself: tickets with their total (1),
-# tags (1), requesters and assignees (2), departments (1) and latest replies with authors (1).
-EXPECTED_STATEMENTS = {"agent": 9, "admin": 10}
+# tags (1), requesters and assignees (2), departments (1), latest replies with authors (1) and
+# the current SLA clocks with their policies and schedules (1).
+EXPECTED_STATEMENTS = {"agent": 10, "admin": 11}
 
 
 @pytest.mark.parametrize("size", [5, 50])
@@ -65,11 +84,15 @@ def test_queue_statements_do_not_grow_with_the_page(
     node = data["tickets"]["edges"][0]["node"]
     assert node["latestReply"]["author"]["name"] == "Alan Agent"
     assert {t["name"] for t in node["tags"]} == {"Urgent", "Billing issue"}
+    assert node["sla"]["policy"]["name"] == "Standard"
+    assert node["sla"]["firstResponse"]["metAt"] is not None
+    assert node["sla"]["resolution"]["remainingSeconds"] is not None
     assert count == EXPECTED_STATEMENTS[persona]
 
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_customer_queue_statements_are_constant(world: World, gql: Any, size: int) -> None:
+    _sla_policy()
     for n in range(size - 1):
         ticket = tickets.ticket_create(
             actor=world.customer, subject=f"Mine {n}", department=world.billing
@@ -84,5 +107,6 @@ def test_customer_queue_statements_are_constant(world: World, gql: Any, size: in
     assert node["assignee"]["name"] == "Alan Agent"  # customers see who works their ticket
     assert node["requester"]["email"] == "cora@example.com"  # their own address
     assert node["tags"] == []
+    assert node["sla"] is None  # service levels are the helpdesk's business
     # As for agents, with the role costing both permission look-ups and the department check.
     assert count == 11

@@ -265,8 +265,8 @@ def test_the_report_costs_the_same_however_many_tickets(world: World, gql: Any) 
 
     # Session, user and the admin's two permission look-ups; then: the status/priority/department
     # groups, the departments' names, created per day, resolved per day, the two duration
-    # summaries, the ratings, the solved counts and the agents' names.
-    assert small == large == 4 + 9
+    # summaries, the ratings, the solved counts, the agents' names and the SLA compliance.
+    assert small == large == 4 + 10
 
 
 # --- percentiles ------------------------------------------------------------------------------
@@ -298,7 +298,8 @@ def test_percentiles_interpolate_like_percentile_cont(
 
 # --- the agent dashboard ------------------------------------------------------------------------
 
-DASHBOARD = "{ agentDashboard { open mine unassigned resolvedToday mineResolvedToday } }"
+DASHBOARD = """{ agentDashboard {
+    open mine unassigned slaBreached resolvedToday mineResolvedToday } }"""
 
 
 def test_the_dashboard_counts_what_the_viewer_can_see(world: World, gql: Any) -> None:
@@ -324,6 +325,7 @@ def test_the_dashboard_counts_what_the_viewer_can_see(world: World, gql: Any) ->
         "open": 2,
         "mine": 1,
         "unassigned": 1,
+        "slaBreached": 0,  # no SLA policy here: see tests/sla/test_reports.py
         "resolvedToday": 1,
         "mineResolvedToday": 1,
     }
@@ -331,6 +333,7 @@ def test_the_dashboard_counts_what_the_viewer_can_see(world: World, gql: Any) ->
         "open": 3,
         "mine": 0,
         "unassigned": 2,
+        "slaBreached": 0,
         "resolvedToday": 1,
         "mineResolvedToday": 0,
     }

@@ -41,6 +41,13 @@ class TicketFilterInput:
     following: bool | None = strawberry.field(
         default=None, description="Only tickets the viewer follows (or, with false, does not)."
     )
+    sla_breached: bool | None = strawberry.field(
+        default=None,
+        description="Only tickets with an SLA clock that has run out (or, with false, none).",
+    )
+    sla_due_before: datetime | None = strawberry.field(
+        default=None, description="Only tickets with a running SLA clock due before this time."
+    )
 
     # The node type each id filter expects.
     ID_TYPES = {"assignee": "User", "department": "Department", "tag": "Tag", "requester": "User"}

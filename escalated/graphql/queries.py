@@ -16,6 +16,7 @@ from escalated import models
 from escalated.access import (
     GuestActor,
     Role,
+    require_admin,
     require_signed_in,
     require_staff,
     role_of,
@@ -27,6 +28,13 @@ from escalated.graphql.context import viewer
 from escalated.graphql.errors import refusal
 from escalated.graphql.filters import TicketFilterInput, TicketOrder, filter_tickets
 from escalated.graphql.ids import load
+from escalated.graphql.sla import (
+    BusinessScheduleNode,
+    SlaPolicyNode,
+    SlaPreview,
+    SlaPreviewInput,
+    sla_preview,
+)
 from escalated.graphql.types import (
     ApiTokenNode,
     CannedResponseNode,
@@ -165,3 +173,26 @@ class Query:
     def api_tokens(self, info: Info) -> QuerySet[models.ApiToken]:
         guard(info, require_signed_in)
         return models.ApiToken.objects.all()
+
+    @strawberry_django.connection(
+        DjangoListConnection[SlaPolicyNode],
+        description="SLA policies in the order they are tried (staff only).",
+    )
+    def sla_policies(self, info: Info) -> QuerySet[models.SlaPolicy]:
+        guard(info, require_staff)
+        return models.SlaPolicy.objects.all()
+
+    @strawberry_django.connection(
+        DjangoListConnection[BusinessScheduleNode],
+        description="Business schedules SLA targets can count in (staff only).",
+    )
+    def business_schedules(self, info: Info) -> QuerySet[models.BusinessSchedule]:
+        guard(info, require_staff)
+        return models.BusinessSchedule.objects.all()
+
+    @strawberry.field(
+        description="When each metric would be due for a new ticket like this (admins)."
+    )
+    def sla_preview(self, info: Info, input: SlaPreviewInput) -> SlaPreview:
+        guard(info, require_admin)
+        return sla_preview(info, input)

@@ -17,6 +17,7 @@ from escalated.graphql.context import viewer
 from escalated.graphql.enums import TicketPriority, TicketStatus
 from escalated.graphql.ids import load_optional
 from escalated.graphql.queries import guard
+from escalated.graphql.sla import SlaMetric
 from escalated.graphql.types import DepartmentNode, UserNode
 from escalated.services import reports
 from escalated.services.stats import Summary
@@ -59,7 +60,11 @@ class DailyCount:
     resolved: int
 
 
-@strawberry.type(description="Durations in whole seconds of calendar time; null when none.")
+@strawberry.type(
+    description="Durations in whole seconds, counted as each ticket's SLA target counts "
+    "(business hours or running time); calendar time where a ticket has no clock. "
+    "Null when none."
+)
 class DurationSummary:
     count: int = strawberry.field(description="How many tickets were measured.")
     average_seconds: int | None
@@ -95,6 +100,17 @@ class AgentSolvedCount:
     solved: int
 
 
+@strawberry.type(description="How one SLA metric fared, over the report's tickets.")
+class SlaCompliance:
+    metric: SlaMetric
+    measured: int = strawberry.field(description="Clocks met in time or breached.")
+    met: int = strawberry.field(description="Met in time.")
+    breached: int = strawberry.field(description="Met late, or ran out.")
+    rate: float | None = strawberry.field(
+        description="The share met in time, 0 to 1, to 4 decimals; null when none was measured."
+    )
+
+
 @strawberry.type(description="Helpdesk numbers over a window of days.")
 class Report:
     from_: date = strawberry.field(name="from")
@@ -123,6 +139,9 @@ class Report:
     agents: list[AgentSolvedCount] = strawberry.field(
         description="Tickets resolved in the window, by assignee, most first."
     )
+    sla: list[SlaCompliance] = strawberry.field(
+        description="SLA compliance per metric, over the clocks of tickets created in the window."
+    )
 
 
 @strawberry.type(description="The numbers at the top of an agent's queue.")
@@ -130,6 +149,9 @@ class AgentDashboard:
     open: int = strawberry.field(description="Open tickets the viewer can see.")
     mine: int = strawberry.field(description="Open tickets assigned to the viewer.")
     unassigned: int = strawberry.field(description="Open tickets the viewer can see, unassigned.")
+    sla_breached: int = strawberry.field(
+        description="Open tickets the viewer can see whose current SLA clock ran out."
+    )
     resolved_today: int = strawberry.field(
         description="Tickets the viewer can see, resolved since midnight."
     )
@@ -165,6 +187,16 @@ def _report(built: reports.Report) -> Report:
             breakdown=[RatingCount(rating=r, count=n) for r, n in built.ratings.items()],
         ),
         agents=[AgentSolvedCount(agent=a, solved=n) for a, n in built.solved_by_agent],
+        sla=[
+            SlaCompliance(
+                metric=c.metric,
+                measured=c.measured,
+                met=c.met,
+                breached=c.breached,
+                rate=None if c.rate is None else round(c.rate, 4),
+            )
+            for c in built.sla
+        ],
     )
 
 

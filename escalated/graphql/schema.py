@@ -31,6 +31,7 @@ from escalated.graphql.mutations.guests import GuestMutations
 from escalated.graphql.mutations.macros import MacroMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
 from escalated.graphql.mutations.ratings import RatingMutations
+from escalated.graphql.mutations.sla import SlaMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query as CoreQueries
@@ -48,6 +49,7 @@ Mutation = merge_types(
         RatingMutations,
         GuestMutations,
         DeliveryMutations,
+        SlaMutations,
     ),
 )
 

@@ -5,7 +5,7 @@ may see."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -43,6 +43,9 @@ from escalated.graphql.enums import Role as RoleEnum
 from escalated.services.attachments import attachment_link, attachment_path
 from escalated.services.macros import macro_actions
 from escalated.services.routing import agent_availability
+
+if TYPE_CHECKING:
+    from escalated.graphql.sla import TicketSla
 
 User = get_user_model()
 
@@ -356,6 +359,12 @@ def _is_following(info: Info) -> Exists:
     )
 
 
+def _sla_clocks_prefetch(info: Info) -> Prefetch[Any]:
+    from escalated.graphql.sla import current_clocks_prefetch
+
+    return current_clocks_prefetch(info)
+
+
 @strawberry_django.type(models.Ticket, name="Ticket")
 class TicketNode(relay.Node):
     reference: str = strawberry_django.field(description="Human-friendly id, e.g. ESC-00042.")
@@ -424,6 +433,18 @@ class TicketNode(relay.Node):
             return bool(flag)
         me = viewer(info)
         return bool(me.pk) and root.follows.filter(user_id=me.pk).exists()
+
+    @strawberry_django.field(
+        prefetch_related=[_sla_clocks_prefetch],
+        description="Service levels: the policy and a clock per metric (staff only; null when "
+        "no policy applies).",
+    )
+    def sla(
+        self, root: models.Ticket, info: Info
+    ) -> Annotated[TicketSla, strawberry.lazy("escalated.graphql.sla")] | None:
+        from escalated.graphql.sla import ticket_sla
+
+        return ticket_sla(root, info)
 
     @classmethod
     def get_queryset(

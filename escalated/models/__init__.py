@@ -8,6 +8,7 @@ from escalated.models.macros import Macro
 from escalated.models.organisation import AssignmentMode, CannedResponse, Department, Tag
 from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
+from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -34,6 +35,7 @@ __all__ = [
     "AssignmentMode",
     "Attachment",
     "Availability",
+    "BusinessSchedule",
     "CannedResponse",
     "Channel",
     "Counter",
@@ -43,10 +45,13 @@ __all__ = [
     "Department",
     "GuestAccess",
     "Macro",
+    "Metric",
     "Priority",
     "Reply",
     "RoutingCursor",
     "SatisfactionRating",
+    "SlaClock",
+    "SlaPolicy",
     "Status",
     "Tag",
     "Ticket",

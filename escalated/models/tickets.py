@@ -158,6 +158,9 @@ class Reply(models.Model):
     body = models.TextField(_("body"))
     is_internal_note = models.BooleanField(_("internal note"), default=False)
     is_pinned = models.BooleanField(_("pinned"), default=False)
+    # Who the message speaks for, fixed when it is written: the helpdesk (an agent, an admin, a
+    # rule) or the requester. SLA clocks read it to tell answers from questions.
+    from_agent = models.BooleanField(_("from an agent"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

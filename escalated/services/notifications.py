@@ -4,7 +4,10 @@ Emails go out while ``"email"`` is in ``NOTIFICATION_CHANNELS``, each kind behin
 ``NOTIFICATIONS``; webhook calls go to whatever endpoints are active (and ``WEBHOOK_URL``).
 
 :func:`notify` runs inside the change's transaction (it is a handler in ``events.IN_TRANSACTION``):
-it decides the recipients and writes one outbox row per email and per webhook endpoint. The
+it decides the recipients and writes one outbox row per email and per webhook endpoint.
+:func:`notify_many` does the same for a sweep's batch (check_sla's breaches) in a number of
+statements that does not grow with the batch: endpoints and department agents are read once,
+and each person's role once. The
 emails are rendered later, at their first attempt, from the templates under
 ``escalated/email/`` (a host overrides them by shipping templates of the same names).
 
@@ -18,9 +21,10 @@ Rules that hold for every email:
 
 from __future__ import annotations
 
+import contextvars
 import re
 import smtplib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +37,7 @@ from escalated import events
 from escalated.access import GuestActor, SystemActor, can_see_ticket, is_staff
 from escalated.conf import escalated_settings
 from escalated.events import TicketEvent, display_name, person
-from escalated.models import Delivery, DeliveryKind, Reply, Status, Ticket
+from escalated.models import Delivery, DeliveryKind, Department, Reply, Status, Ticket, Webhook
 from escalated.services import outbox, webhooks
 from escalated.services.message_ids import message_id, thread_root
 from escalated.services.requesters import Requester, requester_of
@@ -67,7 +71,42 @@ class Route:
 # --- recipients -------------------------------------------------------------------------------
 
 
+class _Batch:
+    """What writing one batch of events reads once: the active webhook endpoints, the agents of
+    the departments involved, and one object per person (so each role is worked out once)."""
+
+    def __init__(self, batch: Sequence[TicketEvent]) -> None:
+        self.batch = batch
+        self.endpoints = list(Webhook.objects.filter(is_active=True))
+        self._agents: dict[int, list[Any]] | None = None
+        self._people: dict[int, Any] = {}
+
+    def person(self, user: Any) -> Any:
+        return self._people.setdefault(user.pk, user)
+
+    def department_agents(self, department_id: int | None) -> list[Any]:
+        if department_id is None:
+            return []
+        if self._agents is None:
+            ids = {e.ticket.department_id for e in self.batch if e.ticket.department_id}
+            memberships = Department.agents.through.objects.filter(
+                department_id__in=ids, department__is_active=True
+            ).select_related("user")
+            self._agents = {}
+            for row in memberships:
+                self._agents.setdefault(row.department_id, []).append(self.person(row.user))
+        return self._agents.get(department_id, [])
+
+
+_current: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar(
+    "escalated_notification_batch", default=None
+)
+
+
 def _department_agents(ticket: Ticket) -> Iterable[Any]:
+    batch = _current.get()
+    if batch is not None:
+        return batch.department_agents(ticket.department_id)
     if ticket.department_id is None:
         return []
     return get_user_model().objects.filter(
@@ -132,7 +171,7 @@ def _reply(event: Any) -> str:
 
 
 # One row per kind of event; an event not listed sends nothing. A new kind of event joins with
-# one line, e.g. `events.SlaBreached: Route("sla.breached", SLA_BREACHED),`.
+# one line.
 ROUTES: dict[type[TicketEvent], Route] = {
     events.TicketCreated: Route("ticket.created", NEW_TICKET, ASSIGNED_ON_CREATION),
     events.TicketUpdated: Route("ticket.updated"),
@@ -143,6 +182,8 @@ ROUTES: dict[type[TicketEvent], Route] = {
     events.TicketTagsChanged: Route("ticket.tags_changed"),
     events.ReplyAdded: Route(_reply, CUSTOMER_REPLY, AGENT_REPLY),
     events.TicketRated: Route("ticket.rated"),
+    events.SlaWarning: Route("sla.warning", SLA_WARNING),
+    events.SlaBreached: Route("sla.breached", SLA_BREACHED),
 }
 
 
@@ -170,14 +211,26 @@ def event_facts(event: TicketEvent) -> dict[str, Any]:
 
 def notify(event: TicketEvent) -> None:
     """Write the outbox rows ``event`` calls for (runs inside the change's transaction)."""
-    route = ROUTES.get(type(event))
-    if route is None:
+    notify_many([event])
+
+
+def notify_many(batch: Sequence[TicketEvent]) -> None:
+    """Write the outbox rows of every event of ``batch``, in one INSERT."""
+    routed = [(event, ROUTES[type(event)]) for event in batch if type(event) in ROUTES]
+    if not routed:
         return
-    name = route.event_name(event)
-    facts = event_facts(event)
-    rows = webhooks.webhook_rows(event, name, facts)
-    if "email" in escalated_settings.NOTIFICATION_CHANNELS:
-        rows += _email_rows(event, route, name, facts)
+    context = _Batch([event for event, _route in routed])
+    token = _current.set(context)
+    try:
+        rows: list[Delivery] = []
+        for event, route in routed:
+            name = route.event_name(event)
+            facts = event_facts(event)
+            rows += webhooks.webhook_rows(event, name, facts, endpoints=context.endpoints)
+            if "email" in escalated_settings.NOTIFICATION_CHANNELS:
+                rows += _email_rows(event, route, name, facts)
+    finally:
+        _current.reset(token)
     outbox.enqueue(rows)
 
 
@@ -199,6 +252,8 @@ def _email_rows(
                     rows += _guest_row(event, user, name, {**facts, "template": rule.template})
                     continue
                 user = user.user
+            if user is not None and (batch := _current.get()) is not None:
+                user = batch.person(user)
             if (
                 user is None
                 or user.pk in seen

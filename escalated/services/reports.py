@@ -9,9 +9,13 @@ can be narrowed to one department and/or one assignee. What each number counts:
 * first response: created in the window and answered, ``first_response_at - created_at``;
 * resolution: resolved in the window, ``resolved_at - created_at``;
 * satisfaction: ratings given in the window, on tickets matching the filters;
-* agents: tickets resolved in the window, by assignee.
+* agents: tickets resolved in the window, by assignee;
+* SLA compliance: the clocks of tickets created in the window, per metric, that were met in
+  time or breached (clocks still running and never breached are not yet decided).
 
-Durations are calendar time (wall-clock seconds).
+Durations count the way the ticket's SLA target counts: the clock's seconds inside business
+hours when the target counts business hours, its running seconds (pauses left out) when it
+counts calendar hours, and plain calendar time for tickets without a clock.
 """
 
 from __future__ import annotations
@@ -22,8 +26,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from escalated.access import require_admin, require_staff, visible_tickets
@@ -34,8 +49,10 @@ from escalated.models import (
     MIN_RATING,
     OPEN_STATUSES,
     Department,
+    Metric,
     Priority,
     SatisfactionRating,
+    SlaClock,
     Status,
     Ticket,
 )
@@ -49,6 +66,22 @@ class DailyCount:
     day: date
     created: int
     resolved: int
+
+
+@dataclass(frozen=True)
+class SlaCompliance:
+    metric: str
+    met: int  # met in time
+    breached: int  # met late, or ran out
+
+    @property
+    def measured(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def rate(self) -> float | None:
+        """The share met in time, 0 to 1; None when nothing was measured."""
+        return self.met / self.measured if self.measured else None
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,7 @@ class Report:
     resolution: Summary
     ratings: dict[int, int]  # every rating, 1 to 5
     solved_by_agent: list[tuple[Any, int]]  # most first
+    sla: list[SlaCompliance]  # every metric, in Metric order
 
     @property
     def rating_count(self) -> int:
@@ -96,6 +130,37 @@ def _window(start: date, end: date) -> tuple[datetime, datetime]:
 def _per_day(queryset: QuerySet[Ticket], field: str) -> dict[date, int]:
     days = queryset.annotate(day=TruncDate(field, tzinfo=timezone.get_current_timezone()))
     return {row["day"]: row["n"] for row in days.values("day").annotate(n=Count("pk")).order_by()}
+
+
+def _counted_seconds(metric: str, cycle: Q, fallback: Any) -> Coalesce:
+    """A ticket's duration for ``metric`` as its met clock counted it (see the module's
+    docstring), else ``fallback`` (calendar seconds)."""
+    clocks = SlaClock.objects.filter(
+        cycle, ticket_id=OuterRef("pk"), metric=metric, met_at__isnull=False
+    ).annotate(
+        counted=Case(
+            When(business_hours=True, then=F("business_seconds")),
+            default=F("active_seconds"),
+            output_field=FloatField(),
+        )
+    )
+    return Coalesce(Subquery(clocks.values("counted")[:1]), fallback, output_field=FloatField())
+
+
+def _sla_compliance(tickets: QuerySet[Ticket]) -> list[SlaCompliance]:
+    decided = (
+        SlaClock.objects.filter(ticket__in=tickets)
+        .values("metric")
+        .annotate(
+            met=Count("pk", filter=Q(met_at__isnull=False, breached_at__isnull=True)),
+            breached=Count("pk", filter=Q(breached_at__isnull=False)),
+        )
+        .order_by()
+    )
+    found: dict[str, tuple[int, int]] = {
+        row["metric"]: (row["met"], row["breached"]) for row in decided
+    }
+    return [SlaCompliance(metric, *found.get(metric, (0, 0))) for metric in Metric.values]
 
 
 def report_build(
@@ -154,10 +219,25 @@ def report_build(
             for pk, n in sorted(by_department_id.items(), key=lambda item: (-item[1], item[0] or 0))
         ],
         daily=[DailyCount(d, created_daily.get(d, 0), resolved_daily.get(d, 0)) for d in days],
-        first_response=summarise(created, Seconds(F("first_response_at"), F("created_at"))),
-        resolution=summarise(resolved, Seconds(F("resolved_at"), F("created_at"))),
+        first_response=summarise(
+            created,
+            _counted_seconds(
+                Metric.FIRST_RESPONSE,
+                Q(cycle=1),
+                Seconds(F("first_response_at"), F("created_at")),
+            ),
+        ),
+        resolution=summarise(
+            resolved,
+            _counted_seconds(
+                Metric.RESOLUTION,
+                Q(is_current=True),
+                Seconds(F("resolved_at"), F("created_at")),
+            ),
+        ),
         ratings={r: stars.get(r, 0) for r in range(MIN_RATING, MAX_RATING + 1)},
         solved_by_agent=[(people[pk], n) for pk, n in solved],
+        sla=_sla_compliance(created),
     )
 
 
@@ -169,6 +249,7 @@ class Dashboard:
     open: int  # open tickets the viewer can see
     mine: int  # open tickets assigned to the viewer
     unassigned: int  # open tickets the viewer can see that nobody has
+    sla_breached: int  # open tickets the viewer can see with a current clock that ran out
     resolved_today: int  # tickets the viewer can see, resolved since midnight
     mine_resolved_today: int  # of those, the viewer's
 
@@ -183,10 +264,14 @@ def agent_dashboard(*, actor: Any) -> Dashboard:
     # A rule or command has no tickets of its own (and no pk to match unassigned ones by).
     mine = Q(assignee_id=actor.pk) if person(actor) is not None else Q(pk__in=[])
     today = Q(resolved_at__gte=midnight)
+    breached = Exists(
+        SlaClock.objects.current().breached(timezone.now()).filter(ticket_id=OuterRef("pk"))
+    )
     counts = visible_tickets(actor).aggregate(
         open=Count("pk", filter=is_open),
         mine=Count("pk", filter=is_open & mine),
         unassigned=Count("pk", filter=is_open & Q(assignee__isnull=True)),
+        sla_breached=Count("pk", filter=is_open & Q(breached)),
         resolved_today=Count("pk", filter=today),
         mine_resolved_today=Count("pk", filter=today & mine),
     )

@@ -223,7 +223,13 @@ def ticket_update(
 
 
 def _add_reply(
-    ticket: Ticket, author: Any, body: str | None, files: list[Any], *, internal: bool
+    ticket: Ticket,
+    author: Any,
+    body: str | None,
+    files: list[Any],
+    *,
+    internal: bool,
+    from_agent: bool,
 ) -> tuple[Reply, tuple[Attachment, ...]]:
     collect(required_text(body, field="body", max_length=MAX_BODY))
     cleaned = clean_html(body or "")
@@ -239,6 +245,7 @@ def _add_reply(
         author_label=events.actor_label(author),
         body=cleaned,
         is_internal_note=internal,
+        from_agent=from_agent,
     )
     stored = attachments_store(ticket=ticket, reply=reply, files=files, uploader=author)
     return reply, tuple(stored)
@@ -264,8 +271,10 @@ def ticket_reply(
                 code=ErrorCode.TICKET_CLOSED,
                 field="ticket_id",
             )
-        reply, stored = _add_reply(ticket, author, body, files, internal=False)
         from_agent = is_agent_reply(ticket, author)
+        reply, stored = _add_reply(
+            ticket, author, body, files, internal=False, from_agent=from_agent
+        )
         changed: list[str] = []
         if from_agent:
             target: str | None = Status.WAITING_ON_CUSTOMER
@@ -305,7 +314,7 @@ def ticket_note_add(
     with transaction.atomic():
         ticket = lock_ticket(ticket)
         require_ticket_action(author, ticket, TicketAction.WORK)
-        reply, stored = _add_reply(ticket, author, body, files, internal=True)
+        reply, stored = _add_reply(ticket, author, body, files, internal=True, from_agent=True)
         ticket.save(update_fields=["updated_at"])
         events.record(
             events.ReplyAdded(ticket=ticket, actor=author, reply=reply, attachments=stored)

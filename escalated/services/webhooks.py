@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -197,10 +198,19 @@ def webhook_delete(*, actor: Any, webhook: Webhook) -> None:
 # --- rows for an event ------------------------------------------------------------------------
 
 
-def webhook_rows(event: TicketEvent, name: str, facts: dict[str, Any]) -> list[Delivery]:
-    """One row per active endpoint subscribed to ``name``, and one for WEBHOOK_URL."""
+def webhook_rows(
+    event: TicketEvent,
+    name: str,
+    facts: dict[str, Any],
+    *,
+    endpoints: Iterable[Webhook] | None = None,
+) -> list[Delivery]:
+    """One row per active endpoint subscribed to ``name``, and one for WEBHOOK_URL.
+    ``endpoints`` are the active endpoints when the caller has already read them."""
+    if endpoints is None:
+        endpoints = Webhook.objects.filter(is_active=True)
     targets: list[tuple[Webhook | None, str]] = [
-        (hook, hook.url) for hook in Webhook.objects.filter(is_active=True) if hook.wants(name)
+        (hook, hook.url) for hook in endpoints if hook.wants(name)
     ]
     if escalated_settings.WEBHOOK_URL:
         targets.append((None, escalated_settings.WEBHOOK_URL))

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from escalated.access import SystemActor
 from escalated.models import ApiToken, AssignmentMode, Department, Tag, Ticket
-from escalated.services import macros, organisation, ratings, tickets, tokens
+from escalated.services import macros, organisation, ratings, sla_admin, tickets, tokens
 
 SEEDER = SystemActor("command:seed_demo")
 DEMO_TOKEN = "Demo token"
@@ -94,6 +94,16 @@ class Command(BaseCommand):
                 ),
                 macros.MacroAction(type="set_status", status="resolved"),
             ],
+        )
+        # The admin form's shape: hours per priority, on the default business schedule.
+        sla_admin.sla_policy_create(
+            actor=SEEDER,
+            name="Standard",
+            description="Business-hours targets for every ticket.",
+            is_default=True,
+            first_response_hours={"low": 24, "medium": 8, "high": 4, "urgent": 1, "critical": 0.5},
+            resolution_hours={"low": 72, "medium": 24, "high": 8, "urgent": 4, "critical": 2},
+            business_hours_only=True,
         )
 
     def _tickets(self, people: dict[str, Any]) -> None:
