@@ -158,6 +158,18 @@ def _dict(value: Any) -> str | None:
     return None if isinstance(value, Mapping) else "must be a dict"
 
 
+def _origins(value: Any) -> str | None:
+    if not isinstance(value, list | tuple) or not all(isinstance(o, str) for o in value):
+        return "must be a list of origins such as 'https://app.example.com', or ['*']"
+    from strawberry.http.websocket_origin import normalize_allowed_origins
+
+    try:
+        normalize_allowed_origins(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 # --- the options ------------------------------------------------------------------------------
 
 BUSINESS_HOURS = {
@@ -230,6 +242,25 @@ OPTIONS: dict[str, Option] = {
     ),
     "API_TOKEN_EXPIRY_DAYS": Option(
         None, _optional_positive_int, "Default lifetime of new API tokens (None: no expiry)."
+    ),
+    # Live queues (GraphQL subscriptions over websockets) and presence.
+    "WEBSOCKET_ALLOWED_ORIGINS": Option(
+        [],
+        _origins,
+        "Other origins whose pages may open the GraphQL websocket with the user's cookies "
+        "(same-origin pages and clients sending no Origin header are always allowed).",
+    ),
+    "PRESENCE_TTL_SECONDS": Option(
+        30,
+        _positive_int,
+        "How long a ticketPresence entry lives unless renewed; clients repeat VIEWING or TYPING "
+        "well within it.",
+    ),
+    "REALTIME_ACCESS_RECHECK_SECONDS": Option(
+        30,
+        _positive_int,
+        "How often an open subscription re-reads its subscriber's role and departments (the "
+        "ticket itself is re-checked on every event).",
     ),
 }
 

@@ -23,11 +23,15 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
 from escalated.graphql.mutations.organisation import OrganisationMutations
+from escalated.graphql.mutations.presence import PresenceMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query
+from escalated.graphql.subscriptions import Subscription
 
-Mutation = merge_types("Mutation", (TicketMutations, OrganisationMutations, TokenMutations))
+Mutation = merge_types(
+    "Mutation", (TicketMutations, OrganisationMutations, TokenMutations, PresenceMutations)
+)
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -64,6 +68,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=escalated_settings.MAX_PAGE_SIZE),
     )

@@ -2,6 +2,7 @@
 
 from escalated.models.activity import TicketActivity
 from escalated.models.organisation import CannedResponse, Department, Tag
+from escalated.models.presence import PresenceState, TicketPresence
 from escalated.models.tickets import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -26,6 +27,7 @@ __all__ = [
     "Channel",
     "Counter",
     "Department",
+    "PresenceState",
     "Priority",
     "Reply",
     "Status",
@@ -33,6 +35,7 @@ __all__ = [
     "Ticket",
     "TicketActivity",
     "TicketFollower",
+    "TicketPresence",
     "TicketType",
     "TokenScope",
 ]
