@@ -1,0 +1,150 @@
+"""Connecting: who may open the GraphQL websocket, and how a refusal looks (it leaks nothing)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
+
+from escalated.models import ApiToken
+from escalated.realtime.groups import ticket_group
+from escalated.services import tickets
+from escalated.services.tokens import api_token_revoke
+from tests.conftest import World, gid
+from tests.realtime.conftest import bearer, communicator, connect, joined, run, session_cookie
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+EVENTS = "subscription($id: ID!) { ticketEvents(ticketId: $id) { kind ticket { subject } } }"
+
+
+async def _init(comm: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """Open the socket, send connection_init, and return what the server answers."""
+    accepted, _protocol = await comm.connect()
+    assert accepted
+    await comm.send_json_to({"type": "connection_init", "payload": payload})
+    return await comm.receive_output()
+
+
+async def test_a_session_cookie_signs_the_socket_in(world: World) -> None:
+    connection = await connect(world.customer)
+    op = await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await joined(ticket_group(world.ticket.pk))
+
+    await run(tickets.ticket_reply, ticket=world.ticket, author=world.agent, body="Hello")
+
+    assert (await connection.next(op))["ticketEvents"]["kind"] == "REPLY_ADDED"
+    await connection.close()
+
+
+async def test_a_bearer_token_in_connection_init_signs_the_socket_in(world: World) -> None:
+    token = await run(bearer, user=world.customer)
+    connection = await connect(token=token)
+    op = await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await joined(ticket_group(world.ticket.pk))
+
+    await run(tickets.ticket_reply, ticket=world.ticket, author=world.agent, body="Hello")
+
+    assert (await connection.next(op))["ticketEvents"]["ticket"] == {"subject": "Invoice is wrong"}
+    await connection.close()
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer esc_not-a-real-token", "Basic dXNlcjpwdw==", "Bearer ", 42],
+)
+async def test_a_bad_credential_is_refused_with_4403(world: World, authorization: Any) -> None:
+    # A valid session does not rescue a bad token: an explicit credential must be good.
+    cookie = await run(session_cookie, user=world.agent)
+    comm = communicator(cookie=cookie)
+
+    answer = await _init(comm, {"authorization": authorization})
+
+    assert answer == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
+
+
+async def test_a_socket_nobody_vouches_for_is_refused(db: Any) -> None:
+    comm = communicator()
+
+    answer = await _init(comm, {})
+
+    assert answer["type"] == "websocket.close" and answer["code"] == 4403
+
+
+async def test_a_deactivated_users_session_is_refused(world: World) -> None:
+    cookie = await run(session_cookie, user=world.customer)
+    world.customer.is_active = False
+    await run(world.customer.save)
+
+    answer = await _init(communicator(cookie=cookie), {})
+
+    assert answer["code"] == 4403
+
+
+async def test_a_cross_site_page_is_refused_before_the_socket_opens(world: World) -> None:
+    cookie = await run(session_cookie, user=world.customer)
+    comm = communicator(cookie=cookie, origin="https://evil.example")
+
+    accepted, code = await comm.connect()
+
+    # Never accepted: servers answer such a handshake with HTTP 403.
+    assert (accepted, code) == (False, 4403)
+
+
+async def test_allowed_and_same_origin_pages_may_connect(world: World, settings: Any) -> None:
+    settings.ESCALATED = {"WEBSOCKET_ALLOWED_ORIGINS": ["https://app.example"]}
+    for origin in ("https://app.example", "http://testserver"):
+        connection = await connect(world.customer, origin=origin)
+        await connection.close()
+
+
+async def test_a_revoked_token_ends_the_subscription(world: World, settings: Any) -> None:
+    settings.ESCALATED = {"REALTIME_ACCESS_RECHECK_SECONDS": 1}
+    token = await run(bearer, user=world.agent)
+    connection = await connect(token=token)
+    op = await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await joined(ticket_group(world.ticket.pk))
+
+    row = await run(ApiToken.objects.get, user=world.agent)
+    await run(api_token_revoke, actor=world.agent, token=row)
+    await asyncio.sleep(1.05)  # past the recheck interval
+    await run(tickets.ticket_reply, ticket=world.ticket, author=world.admin, body="Still there?")
+
+    assert (await connection.receive(op))["type"] == "complete"
+    await connection.close()
+
+
+async def test_the_legacy_graphql_ws_protocol_works(world: World) -> None:
+    cookie = await run(session_cookie, user=world.customer)
+    comm = communicator(cookie=cookie, protocol=GRAPHQL_WS_PROTOCOL)
+    await comm.gql_init()
+    await comm.send_json_to(
+        {
+            "id": "1",
+            "type": "start",
+            "payload": {"query": EVENTS, "variables": {"id": gid(world.ticket)}},
+        }
+    )
+    await joined(ticket_group(world.ticket.pk))
+
+    await run(tickets.ticket_reply, ticket=world.ticket, author=world.agent, body="Hi")
+
+    message = await comm.receive_json_from(timeout=3)
+    assert message["type"] == "data"
+    assert message["payload"]["data"]["ticketEvents"]["kind"] == "REPLY_ADDED"
+    await comm.disconnect()
+
+
+async def test_the_legacy_protocol_refuses_with_connection_error(db: Any) -> None:
+    comm = communicator(protocol=GRAPHQL_WS_PROTOCOL)
+    accepted, _ = await comm.connect()
+    assert accepted
+    await comm.send_json_to({"type": "connection_init", "payload": {}})
+
+    error = await comm.receive_json_from()
+
+    assert error["type"] == "connection_error"
+    assert error["payload"] == {"message": "Sign in first: send a session cookie or an API token."}
+    assert (await comm.receive_output())["type"] == "websocket.close"
