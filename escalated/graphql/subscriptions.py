@@ -1,14 +1,13 @@
 """Live subscriptions, over the GraphQL websocket (graphql-transport-ws, or legacy graphql-ws).
 
-Each subscription listens on channel-layer groups for ids (see :mod:`escalated.realtime`), and
-for every event reloads what the id names and re-checks it for its own subscriber
-(:mod:`escalated.realtime.delivery`) before sending anything.
+Each subscription listens for the ids published to a channel-layer group (through the process's
+:class:`~escalated.realtime.hub.Hub`), and for every event reloads what the id names and
+re-checks it for its own subscriber (:mod:`escalated.realtime.delivery`) before sending anything.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -31,23 +30,22 @@ from escalated.graphql.live import (
     TicketViewer,
 )
 from escalated.realtime import delivery
+from escalated.realtime.consumer import SocketContext
 from escalated.realtime.groups import (
-    PRESENCE_MESSAGE,
     QUEUE_GROUP,
-    TICKET_MESSAGE,
     agent_group,
     presence_group,
     ticket_group,
 )
+from escalated.realtime.hub import Hub
 from escalated.services.presence import ticket_viewers
 
 
 async def _subscriber(info: Info, *, staff: bool = False) -> Any:
     """The signed-in user of this websocket; refuse anyone else (or non-staff, if ``staff``)."""
-    ws = getattr(info.context, "ws", None)
-    if ws is None:
+    if not isinstance(info.context, SocketContext):
         raise GraphQLError("Subscriptions run over the websocket at this same path.")
-    user = await delivery.current_user(info.context.request)
+    user = delivery.current_user(info.context.request)
     if user is None:
         raise refusal(None, "Sign in first.")
     if staff and not is_staff(user):
@@ -73,22 +71,6 @@ async def _visible_ticket_id(user: Any, ticket_id: relay.GlobalID) -> int:
     raise GraphQLError("No ticket with that id.", extensions={"code": "NOT_FOUND"})
 
 
-@contextlib.asynccontextmanager
-async def _listen(info: Info, kind: str, groups: list[str]) -> AsyncIterator[AsyncIterator[Any]]:
-    """Messages of ``kind`` sent to ``groups``. A connection can hold several subscriptions, and
-    the consumer hands each every message of its kind: keep only this one's groups."""
-    wanted = set(groups)
-
-    async with info.context.ws.listen_to_channel(kind, groups=groups) as messages:
-
-        async def mine() -> AsyncIterator[Any]:
-            async for message in messages:
-                if message.get("group") in wanted:
-                    yield message
-
-        yield mine()
-
-
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -101,12 +83,12 @@ class Subscription:
     ) -> AsyncGenerator[TicketEvent, None]:
         user = await _subscriber(info)
         pk = await _visible_ticket_id(user, ticket_id)
-        async with _listen(info, TICKET_MESSAGE, [ticket_group(pk)]) as messages:
+        async with Hub.current().listen(ticket_group(pk)) as messages:
             async for message in messages:
-                user = await delivery.current_user(info.context.request)
+                user = delivery.current_user(info.context.request)
                 if user is None:
                     return
-                loaded = await delivery.load(message)
+                loaded = delivery.loaded(message)
                 if delivery.sees(user, message, loaded):
                     yield TicketEvent.of(message, loaded)
 
@@ -125,19 +107,21 @@ class Subscription:
             queryset = filter_tickets(visible_tickets(user), request, filter, None)
             return set(queryset.values_list("pk", flat=True))
 
-        watch = delivery.QueueWatch(
-            filter.to_data() if filter else {}, request, await database_sync_to_async(snapshot)()
-        )
-        async with _listen(info, TICKET_MESSAGE, [QUEUE_GROUP]) as messages:
-            async for message in messages:
-                user = await delivery.current_user(request)
-                if user is None or not is_staff(user):
-                    return
-                loaded = await delivery.load(message)
-                change = await watch.change(user, message, loaded)
-                if change is not None:
-                    visible = delivery.sees_ticket(user, loaded)
-                    yield QueueEvent.of(change, message, loaded, visible=visible)
+        members = await database_sync_to_async(snapshot)()
+        watch = delivery.QueueWatch(filter.to_data() if filter else {}, request, members)
+        try:
+            async with Hub.current().listen(QUEUE_GROUP) as messages:
+                async for message in messages:
+                    user = delivery.current_user(request)
+                    if user is None or not is_staff(user):
+                        return
+                    loaded = delivery.loaded(message)
+                    change = await watch.change(user, message, loaded)
+                    if change is not None:
+                        visible = delivery.sees_ticket(user, loaded)
+                        yield QueueEvent.of(change, message, loaded, visible=visible)
+        finally:
+            watch.close()
 
     @strawberry.subscription(
         description="Tickets given to the viewer or taken from them (staff only)."
@@ -145,9 +129,9 @@ class Subscription:
     async def my_assignments(self, info: Info) -> AsyncGenerator[AssignmentEvent, None]:
         user = await _subscriber(info, staff=True)
         me = user.pk
-        async with _listen(info, TICKET_MESSAGE, [agent_group(me)]) as messages:
+        async with Hub.current().listen(agent_group(me)) as messages:
             async for message in messages:
-                user = await delivery.current_user(info.context.request)
+                user = delivery.current_user(info.context.request)
                 if user is None or not is_staff(user):
                     return
                 if message["assignee_id"] == me:
@@ -156,7 +140,7 @@ class Subscription:
                     change = AssignmentChange.UNASSIGNED
                 else:
                     continue
-                loaded = await delivery.load(message)
+                loaded = delivery.loaded(message)
                 visible = delivery.sees_ticket(user, loaded)
                 yield AssignmentEvent.of(change, message, loaded, visible=visible)
 
@@ -175,11 +159,11 @@ class Subscription:
             still_visible = visible_tickets(request.user).filter(pk=pk).exists()
             return still_visible, [TicketViewer.of(row) for row in ticket_viewers(ticket_id=pk)]
 
-        async with _listen(info, PRESENCE_MESSAGE, [presence_group(pk)]) as messages:
+        async with Hub.current().listen(presence_group(pk)) as messages:
             sent: list[tuple[int, str]] | None = None
             lapse = _Lapse()
             async for _ in _ticks(messages, lapse):
-                user = await delivery.current_user(request)
+                user = delivery.current_user(request)
                 if user is None or not is_staff(user):
                     return
                 visible, viewers = await database_sync_to_async(read)()

@@ -4,11 +4,14 @@ and connect-time authentication.
 Both graphql-transport-ws and the legacy graphql-ws subprotocol are spoken by strawberry. A
 refused connection learns nothing but the refusal: a cross-site handshake is closed before it is
 accepted, with code 4403 (which servers send as HTTP 403); a bad or missing credential in
-``connection_init`` closes the socket with 4403 Forbidden (graphql-ws: ``connection_error``).
+``connection_init`` closes the socket with 4403 Forbidden (graphql-ws: ``connection_error``), and
+so does losing access later (deactivated, token revoked), found within
+REALTIME_ACCESS_RECHECK_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from escalated.conf import escalated_settings
 from escalated.models import ApiToken
 from escalated.realtime.auth import Refused, authenticate
+from escalated.realtime.delivery import keep_access_fresh, reread_access
 
 FORBIDDEN = 4403
 
@@ -35,8 +39,6 @@ class SocketRequest:
     scope: Mapping[str, Any]
     user: Any = field(default_factory=AnonymousUser)
     escalated_token: ApiToken | None = None
-    # When the user's role and departments were last read (time.monotonic; 0: not yet).
-    access_read_at: float = 0.0
 
 
 @dataclass
@@ -61,7 +63,20 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
             raise ConnectionRejectionError({"message": str(refusal)}) from refusal
         context.request.user = identity.user
         context.request.escalated_token = identity.token
+        await reread_access(context.request)
+        self.access_keeper = asyncio.create_task(
+            keep_access_fresh(context.request, on_lost=self._access_lost)
+        )
         return UNSET
+
+    async def _access_lost(self) -> None:
+        await self.close(code=FORBIDDEN)
+
+    async def disconnect(self, code: int) -> None:
+        keeper = getattr(self, "access_keeper", None)
+        if keeper is not None:
+            keeper.cancel()
+        await super().disconnect(code)
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         # Read on every handshake, so a changed setting applies without a restart of the router.

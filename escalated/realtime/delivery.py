@@ -3,19 +3,21 @@
 Every subscription re-checks each event for its own subscriber, against the ticket as it is now:
 a customer never hears of an internal note, and an agent whose ticket moved to a department they
 are not in hears nothing more of it. What does not depend on the subscriber (loading the ticket
-and reply an event names, and whether a ticket matches a given queue filter) is done once per
-event per process and shared by every subscription in the process, so a thousand open queues
-cost one load per event, not a thousand.
+and reply an event names, and whether the ticket matches each queue filter open in the process)
+is done once per event per process, before the hub hands the event out, so a thousand open
+queues cost one trip to the database per event, not a thousand. The subscriber's own role and
+departments are read when the socket connects and again every REALTIME_ACCESS_RECHECK_SECONDS,
+off the delivery path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+import random
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
@@ -31,8 +33,7 @@ from escalated.access import (
 from escalated.conf import escalated_settings
 from escalated.filters import TicketFilter
 from escalated.models import ApiToken, Reply, Ticket
-
-T = TypeVar("T")
+from escalated.realtime.groups import TICKET_MESSAGE
 
 # Verbs of changes only staff see: tags are staff-only, notes are internal, follows are private.
 STAFF_ONLY_VERBS = frozenset(
@@ -43,19 +44,29 @@ STAFF_ONLY_VERBS = frozenset(
 # --- the subscriber ----------------------------------------------------------------------------
 
 
-async def current_user(request: Any) -> Any | None:
-    """The connection's user, with role and departments read from the database at most
-    ``REALTIME_ACCESS_RECHECK_SECONDS`` ago; None once they may no longer use the helpdesk
-    (deactivated, deleted, or their API token revoked or expired).
-
-    Reading ahead keeps every later check in memory: no query runs on the event loop.
-    """
-    recheck = escalated_settings.REALTIME_ACCESS_RECHECK_SECONDS
-    if time.monotonic() - request.access_read_at >= recheck or not request.access_read_at:
-        user = await database_sync_to_async(_reread)(request.user, request.escalated_token)
-        request.user = user if user is not None else AnonymousUser()
-        request.access_read_at = time.monotonic()
+def current_user(request: Any) -> Any | None:
+    """The connection's user, or None once they may no longer use the helpdesk."""
     return request.user if request.user.is_authenticated else None
+
+
+async def reread_access(request: Any) -> None:
+    """Read the connection's user again, with their role and departments, so that every later
+    check runs in memory (no query on the event loop). A user who was deactivated or deleted, or
+    whose API token was revoked or has expired, becomes anonymous."""
+    user = await database_sync_to_async(_reread)(request.user, request.escalated_token)
+    request.user = user if user is not None else AnonymousUser()
+
+
+async def keep_access_fresh(request: Any, on_lost: Callable[[], Awaitable[None]]) -> None:
+    """Re-read the connection's access every ``REALTIME_ACCESS_RECHECK_SECONDS`` (spread out, so
+    connections opened together do not re-read together); call ``on_lost`` once it is gone."""
+    while True:
+        period = escalated_settings.REALTIME_ACCESS_RECHECK_SECONDS
+        await asyncio.sleep(period * random.uniform(0.5, 1.0))  # noqa: S311 (not for secrets)
+        await reread_access(request)
+        if current_user(request) is None:
+            await on_lost()
+            return
 
 
 def _reread(user: Any, token: ApiToken | None) -> Any | None:
@@ -73,63 +84,52 @@ def _reread(user: Any, token: ApiToken | None) -> Any | None:
     return user
 
 
-# --- loads shared by the subscriptions of one process -------------------------------------------
-
-
-class _EventMemo:
-    """Results about one event, computed once by whichever subscription asks first and awaited
-    by the rest. Holds the most recent events only."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._events: OrderedDict[str, dict[Hashable, asyncio.Future[Any]]] = OrderedDict()
-
-    async def get(self, event_id: str, key: Hashable, compute: Callable[[], T]) -> T:
-        slots = self._events.get(event_id)
-        if slots is None:
-            slots = self._events[event_id] = {}
-            while len(self._events) > self.size:
-                self._events.popitem(last=False)
-        task = slots.get(key)
-        if task is None or task.get_loop() is not asyncio.get_running_loop():
-            # A task of its own, so a subscriber leaving mid-load does not cancel it for the rest.
-            task = slots[key] = asyncio.ensure_future(database_sync_to_async(compute)())
-            task.add_done_callback(lambda done: _forget_failure(slots, key, done))
-        return await asyncio.shield(task)
-
-
-def _forget_failure(slots: dict[Hashable, Any], key: Hashable, task: asyncio.Future[Any]) -> None:
-    """A failed load is not remembered: the next subscriber to ask tries again."""
-    if task.cancelled() or task.exception() is not None:
-        slots.pop(key, None)
-
-
-_memo = _EventMemo()
+# --- what an event names, loaded once per process ----------------------------------------
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """The ticket and reply an event names, as they are now (None: deleted since)."""
+    """The ticket and reply an event names, as they are now (None: deleted since), and for each
+    open queue filter in the process whether the ticket matches it."""
 
     ticket: Ticket | None
     reply: Reply | None
+    matches: dict[Hashable, bool] = field(default_factory=dict)
 
 
-async def load(message: dict[str, Any]) -> Loaded:
-    return await _memo.get(message["event_id"], "load", lambda: _load(message))
+# Queue subscriptions open in this process, whose filters are evaluated once per event.
+_watches: weakref.WeakSet[QueueWatch] = weakref.WeakSet()
 
 
-def _load(message: dict[str, Any]) -> Loaded:
+async def prepare(message: dict[str, Any]) -> dict[str, Any]:
+    """Attach what every subscriber of a ticket event needs, in one trip to the database: the
+    ticket and reply it names and each open queue filter's verdict. Called by the hub before it
+    hands the message to the subscriptions of the process."""
+    if message.get("type") != TICKET_MESSAGE:
+        return message
+    watches = {watch.key(): watch for watch in list(_watches)}
+    loaded = await database_sync_to_async(_load)(message, watches)
+    return {**message, "loaded": loaded}
+
+
+def _load(message: dict[str, Any], watches: dict[Hashable, QueueWatch]) -> Loaded:
     ticket = (
         Ticket.objects.select_related("requester", "assignee", "department")
         .prefetch_related("tags")
         .filter(pk=message["ticket_id"])
         .first()
     )
+    if ticket is None:
+        return Loaded(None, None)
     reply = None
-    if message.get("reply_id") is not None and ticket is not None:
+    if message["reply_id"] is not None:
         reply = Reply.objects.select_related("author").filter(pk=message["reply_id"]).first()
-    return Loaded(ticket, reply)
+    matches = {key: watch.in_filter(ticket.pk) for key, watch in watches.items()}
+    return Loaded(ticket, reply, matches)
+
+
+def loaded(message: dict[str, Any]) -> Loaded:
+    return message["loaded"]
 
 
 def sees_ticket(user: Any, loaded: Loaded) -> bool:
@@ -156,37 +156,45 @@ class QueueWatch:
     """What one ``queueEvents`` subscriber's queue holds, to tell entering from changing within
     from leaving. Membership is the ``tickets`` query's own FilterSet plus the viewer's access.
 
-    ``members`` starts as the ids the filter matched when the subscription opened.
+    ``members`` starts as the ids the filter matched when the subscription opened. While open,
+    the watch is registered with the process, so its filter is evaluated with each event's load
+    (once per distinct filter, however many subscribers share it).
     """
 
     def __init__(self, data: dict[str, Any], request: Any, members: set[int]) -> None:
         self.data = data
         self.request = request
         self.members = members
+        _watches.add(self)
 
-    def _key(self, user: Any) -> Hashable:
-        """What the filter's answer depends on: its data, and the viewer only where a filter
+    def close(self) -> None:
+        _watches.discard(self)
+
+    def key(self) -> Hashable:
+        """What the filter's verdict depends on: its data, and the viewer only where a filter
         looks at the viewer (search reads notes for staff; following is per person)."""
+        user = self.request.user
         frozen = tuple(
             sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in self.data.items())
         )
         return (
-            "queue",
             frozen,
             is_staff(user) if "search" in self.data else None,
             user.pk if "following" in self.data else None,
         )
 
-    async def matches(self, user: Any, message: dict[str, Any], loaded: Loaded) -> bool:
+    def in_filter(self, ticket_id: int) -> bool:
+        queryset = Ticket.objects.filter(pk=ticket_id)
+        return TicketFilter(self.data, queryset=queryset, request=self.request).qs.exists()
+
+    async def matches(self, user: Any, loaded: Loaded) -> bool:
         if not sees_ticket(user, loaded):
             return False
-        ticket_id = message["ticket_id"]
-
-        def in_filter() -> bool:
-            queryset = Ticket.objects.filter(pk=ticket_id)
-            return TicketFilter(self.data, queryset=queryset, request=self.request).qs.exists()
-
-        return await _memo.get(message["event_id"], self._key(user), in_filter)
+        verdict = loaded.matches.get(self.key())
+        if verdict is None:  # opened while this event was being loaded
+            assert loaded.ticket is not None
+            verdict = await database_sync_to_async(self.in_filter)(loaded.ticket.pk)
+        return verdict
 
     async def change(self, user: Any, message: dict[str, Any], loaded: Loaded) -> str | None:
         """ "entered", "changed" or "left" for this subscriber's queue, or None (nothing to say)."""
@@ -194,10 +202,7 @@ class QueueWatch:
         was_in = ticket_id in self.members
         if message["verb"] in ("followed", "unfollowed") and message["actor_id"] != user.pk:
             return None  # someone else's follow changes nothing in this queue
-        is_in = await self.matches(user, message, loaded)
-        if is_in and message["verb"] in STAFF_ONLY_VERBS and not is_staff(user):
-            return None
-        if is_in:
+        if await self.matches(user, loaded):
             self.members.add(ticket_id)
             return "changed" if was_in else "entered"
         if was_in:

@@ -9,7 +9,7 @@ from __future__ import annotations
 # Every ticket change, for queue subscribers (each decides with its own filter and access).
 QUEUE_GROUP = "escalated.queue"
 
-# Message types: strawberry's consumer hands a message to the subscriptions listening for its type.
+# Message types (channels wants one on every message; the hub routes by group).
 TICKET_MESSAGE = "escalated.ticket_event"
 PRESENCE_MESSAGE = "escalated.presence"
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import channel_layers
 from django.conf import settings
 from django.test import Client
 from strawberry.channels.testing import GraphQLWebsocketCommunicator
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from escalated.realtime.hub import Hub
 from escalated.realtime.routing import websocket_application
 from escalated.services import tokens
 
@@ -137,26 +137,13 @@ async def live() -> AsyncIterator[Any]:
 
 
 async def joined(group: str, members: int = 1, timeout: float = 5) -> None:
-    """Wait until ``group`` has ``members`` listeners: a subscription has joined its group once
-    its resolver has checked access, and only then can it hear of a change."""
-    layer = get_channel_layer()
-    assert layer is not None
+    """Wait until ``members`` subscriptions of this process listen to ``group``: a subscription
+    listens once its resolver has checked access, and only then can it hear of a change."""
+    hub = Hub.current()
     deadline = asyncio.get_running_loop().time() + timeout
-    while await _group_size(layer, group) < members:
+    while len(hub.listeners.get(group, ())) < members:
         assert asyncio.get_running_loop().time() < deadline, f"nobody joined {group}"
         await asyncio.sleep(0.01)
-
-
-async def _group_size(layer: Any, group: str) -> int:
-    if hasattr(layer, "groups"):  # the in-memory layer
-        return len(layer.groups.get(group, {}))
-    # channels-redis keeps each group in a sorted set
-    connection = layer.connection(layer.consistent_hash(group))
-    return int(await connection.zcard(layer._group_key(group)))
-
-
-def unique() -> str:
-    return uuid.uuid4().hex[:8]
 
 
 async def run(function: Any, /, **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,15 @@ def world_database(db: Path) -> dict[str, Any]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@dataclass(frozen=True)
+class Server:
+    address: str  # host:port
+    pid: int
+
+
 @contextmanager
-def server(db: Path, *, redis_url: str | None = None) -> Iterator[str]:
-    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port; yield host:port.
+def server(db: Path, *, redis_url: str | None = None) -> Iterator[Server]:
+    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port.
 
     The socket is bound and listening before uvicorn starts, so clients may connect at once
     (they wait in the backlog until the server is up)."""
@@ -63,6 +70,9 @@ def server(db: Path, *, redis_url: str | None = None) -> Iterator[str]:
             "--log-level",
             "warning",
             "--no-access-log",
+            # Events are a few hundred bytes: compressing each costs more than it saves.
+            "--ws-per-message-deflate",
+            "false",
         ],
         pass_fds=[listener.fileno()],
         env=_env(db, redis_url),
@@ -70,7 +80,7 @@ def server(db: Path, *, redis_url: str | None = None) -> Iterator[str]:
     )
     listener.close()
     try:
-        yield f"127.0.0.1:{port}"
+        yield Server(f"127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         try:

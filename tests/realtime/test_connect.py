@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -100,20 +99,34 @@ async def test_allowed_and_same_origin_pages_may_connect(world: World, settings:
         await connection.close()
 
 
-async def test_a_revoked_token_ends_the_subscription(world: World, settings: Any) -> None:
+async def test_a_revoked_token_closes_the_socket(world: World, settings: Any) -> None:
     settings.ESCALATED = {"REALTIME_ACCESS_RECHECK_SECONDS": 1}
     token = await run(bearer, user=world.agent)
     connection = await connect(token=token)
-    op = await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
     await joined(ticket_group(world.ticket.pk))
 
     row = await run(ApiToken.objects.get, user=world.agent)
     await run(api_token_revoke, actor=world.agent, token=row)
-    await asyncio.sleep(1.05)  # past the recheck interval
-    await run(tickets.ticket_reply, ticket=world.ticket, author=world.admin, body="Still there?")
 
-    assert (await connection.receive(op))["type"] == "complete"
-    await connection.close()
+    # Found at the next recheck, at most a second later.
+    closed = await connection.communicator.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_deactivated_agent_stops_hearing_at_the_next_recheck(
+    world: World, settings: Any
+) -> None:
+    settings.ESCALATED = {"REALTIME_ACCESS_RECHECK_SECONDS": 1}
+    connection = await connect(world.agent)
+    await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await joined(ticket_group(world.ticket.pk))
+
+    world.agent.is_active = False
+    await run(world.agent.save)
+
+    closed = await connection.communicator.receive_output(timeout=3)
+    assert closed["code"] == 4403
 
 
 async def test_the_legacy_graphql_ws_protocol_works(world: World) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,9 @@ PROTOCOL = ["graphql-transport-ws"]
 
 
 @pytest.fixture(scope="module")
-def world_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+def world_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     path = tmp_path_factory.mktemp("live") / "world.sqlite3"
-    yield path, world_database(path)
+    return path, world_database(path)
 
 
 async def _subscribe(address: str, world: dict[str, Any], person: str) -> tuple[Any, Socket]:
@@ -73,7 +72,8 @@ async def test_a_real_server_delivers_replies_and_keeps_notes_from_customers(
     world_db: tuple[Path, dict[str, Any]],
 ) -> None:
     path, world = world_db
-    with server(path) as address:
+    with server(path) as served:
+        address = served.address
         customer_socket, customer = await _subscribe(address, world, "customer")
         agent_socket, agent = await _subscribe(address, world, "agent")
         await _settled(address, world, [customer, agent])
@@ -99,7 +99,8 @@ async def test_a_real_server_refuses_bad_tokens_and_cross_site_pages(
     world_db: tuple[Path, dict[str, Any]],
 ) -> None:
     path, _world = world_db
-    with server(path) as address:
+    with server(path) as served:
+        address = served.address
         async with connect(socket_url(address), subprotocols=PROTOCOL) as connection:
             with pytest.raises(ConnectionClosedError) as closed:
                 await Socket(connection).init({"authorization": "Bearer esc_forged"})
@@ -124,7 +125,8 @@ async def test_two_processes_share_one_redis_channel_layer(
     group = f"asgi:group:escalated.ticket.{world['ticket_pk']}".encode()
     store = redis.Redis.from_url(url)
     store.delete(group)
-    with server(path, redis_url=url) as first, server(path, redis_url=url) as second:
+    with server(path, redis_url=url) as one, server(path, redis_url=url) as other:
+        first, second = one.address, other.address
         connection, customer = await _subscribe(first, world, "customer")
         for _ in range(500):  # the subscription has joined once its channel is in the group
             if store.zcard(group):
