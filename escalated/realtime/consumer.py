@@ -51,6 +51,11 @@ class SocketContext:
 
 
 class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
+    # Subscriptions hear events through the process's hub (escalated.realtime.hub), so a socket
+    # needs no channel of its own: naming no configured layer spares the channel layer one
+    # channel and one pending read per open socket.
+    channel_layer_alias = "escalated.realtime:no-channel-per-socket"
+
     async def get_context(self, request: Any, response: Any) -> SocketContext:  # type: ignore[override]
         return SocketContext(request=SocketRequest(scope=request.scope), ws=request)
 
