@@ -76,6 +76,7 @@ class Hub:
 
     async def _pump(self) -> None:
         assert self.channel is not None
+        delay = 0.05
         while True:
             try:
                 message = await self.layer.receive(self.channel)
@@ -83,8 +84,10 @@ class Hub:
                 raise
             except Exception:
                 logger.exception("Escalated's live hub could not read the channel layer; retrying")
-                await asyncio.sleep(1)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
                 continue
+            delay = 0.05
             listeners = tuple(self.listeners.get(message.get("group", ""), ()))
             if not listeners:
                 continue
