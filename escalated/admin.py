@@ -11,6 +11,7 @@ from escalated.models import (
     Tag,
     Ticket,
     TicketActivity,
+    TicketPresence,
 )
 
 
@@ -92,3 +93,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # issue tokens with the API or `manage.py escalated_token create`
+
+
+@admin.register(TicketPresence)
+class TicketPresenceAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "user", "state", "updated_at", "expires_at")
+    list_filter = ("state",)
+    raw_id_fields = ("ticket", "user")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # presence is said by clients (ticketPresence), and lapses on its own
