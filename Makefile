@@ -21,7 +21,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
+	$(BIN)/uvicorn asgi:application --host 127.0.0.1 --port $(DEMO_PORT) --ws-per-message-deflate false
 
 ## Install everything into $(VENV) and run the whole test suite.
 test: $(STAMP)

@@ -199,6 +199,13 @@ def visible_replies(actor: Any, queryset: QuerySet[Reply]) -> QuerySet[Reply]:
     return queryset.filter(ticket__in=visible_tickets(actor, Ticket.objects.all()))
 
 
+def can_see_reply(actor: Any, reply: Reply, ticket: Ticket) -> bool:
+    """The in-memory twin of :func:`visible_replies`, for one loaded reply of a loaded ticket."""
+    if reply.ticket_id != ticket.pk or not can_see_ticket(actor, ticket):
+        return False
+    return is_staff(actor) or not reply.is_internal_note
+
+
 def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """People the actor may look up: everyone for staff; for a customer, themselves and the
     staff who work their tickets (assignees and authors of public replies)."""

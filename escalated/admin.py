@@ -23,6 +23,7 @@ from escalated.models import (
     Tag,
     Ticket,
     TicketActivity,
+    TicketPresence,
     Webhook,
 )
 from escalated.services.outbox import delivery_retry
@@ -238,3 +239,13 @@ class SlaClockAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(TicketPresence)
+class TicketPresenceAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "user", "state", "updated_at", "expires_at")
+    list_filter = ("state",)
+    raw_id_fields = ("ticket", "user")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # presence is said by clients (ticketPresence), and lapses on its own

@@ -32,8 +32,12 @@ def csrf_failure(request: HttpRequest) -> str | None:
 
 
 def bearer_token(request: HttpRequest) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, credentials = header.partition(" ")
+    return bearer_credentials(request.headers.get("Authorization", ""))
+
+
+def bearer_credentials(value: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value, or None for another scheme."""
+    scheme, _, credentials = value.partition(" ")
     return credentials.strip() if scheme.lower() == "bearer" else None
 
 

@@ -229,6 +229,18 @@ def _holiday_country(value: Any) -> str | None:
     return "must be None or a country code the holidays package knows, e.g. 'US'"
 
 
+def _origins(value: Any) -> str | None:
+    if not isinstance(value, list | tuple) or not all(isinstance(o, str) for o in value):
+        return "must be a list of origins such as 'https://app.example.com', or ['*']"
+    from strawberry.http.websocket_origin import normalize_allowed_origins
+
+    try:
+        normalize_allowed_origins(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 # --- the options ------------------------------------------------------------------------------
 
 BUSINESS_HOURS = {
@@ -529,6 +541,25 @@ OPTIONS: dict[str, Option] = {
         False,
         _is_bool,
         "Allow webhook targets on loopback, private and link-local addresses (tests, intranets).",
+    ),
+    # Live queues (GraphQL subscriptions over websockets) and presence.
+    "WEBSOCKET_ALLOWED_ORIGINS": Option(
+        [],
+        _origins,
+        "Other origins whose pages may open the GraphQL websocket with the user's cookies "
+        "(same-origin pages and clients sending no Origin header are always allowed).",
+    ),
+    "PRESENCE_TTL_SECONDS": Option(
+        30,
+        _positive_int,
+        "How long a ticketPresence entry lives unless renewed; clients repeat VIEWING or TYPING "
+        "well within it.",
+    ),
+    "REALTIME_ACCESS_RECHECK_SECONDS": Option(
+        30,
+        _positive_int,
+        "How often an open subscription re-reads its subscriber's role and departments (the "
+        "ticket itself is re-checked on every event).",
     ),
 }
 

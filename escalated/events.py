@@ -6,7 +6,8 @@ transaction. From there:
 * durable records are written in that same transaction, so they commit or vanish with the change:
   the activity row (exactly one per action), and the outbox rows of the emails and webhook calls
   it causes (sent after the commit, see :mod:`escalated.services.outbox`);
-* everything else runs once, after the transaction commits: the Django signals.
+* everything else runs once, after the transaction commits: the Django signals and the ids
+  live subscribers listen for (:mod:`escalated.realtime.publish`).
 
 The handler tables at the bottom of this module are the whole fan-out, read top to bottom.
 """
@@ -36,6 +37,7 @@ from escalated.models import (
     Ticket,
     TicketActivity,
 )
+from escalated.realtime import publish as realtime
 from escalated.services.sla import ticket_sla_recompute
 
 if TYPE_CHECKING:
@@ -564,6 +566,51 @@ def mail_guest_link(event: TicketEvent) -> None:
         )
 
 
+# Activity keys that name a ticket field other than by the field's own name.
+_CHANGED_FIELD = {"tags_added": "tags", "tags_removed": "tags"}
+# Activity keys that describe the action rather than a field of the ticket.
+_NOT_FIELDS = frozenset(
+    {
+        "reply_id",
+        "pinned",
+        "reason",
+        "attachments",
+        "routed",
+        "guest",
+        "rating",
+        "commented",
+        "metric",
+        "due_at",
+        "remaining_seconds",
+    }
+)
+
+
+def publish_live(event: TicketEvent) -> None:
+    """Tell live subscribers (GraphQL subscriptions) what happened: ids only; each subscriber
+    reloads the ticket through its own permissions."""
+    before, after = event.change()
+    changed = {_CHANGED_FIELD.get(key, key) for key in (*before, *after)} - _NOT_FIELDS
+    assignees: tuple[Any, Any] = (None, None)
+    if isinstance(event, TicketAssigned):
+        assignees = (event.previous, event.agent)
+    elif isinstance(event, TicketCreated) and event.ticket.assignee_id is not None:
+        changed.add("assignee")
+        assignees = (None, event.ticket.assignee)
+    reply = getattr(event, "reply", None)
+    realtime.publish_ticket_news(
+        realtime.TicketNews(
+            ticket_id=event.ticket.pk,
+            verb=event.verb,
+            actor_id=getattr(person(event.actor), "pk", None),
+            reply_id=reply.pk if reply is not None else None,
+            changed=tuple(sorted(changed)),
+            previous_assignee_id=getattr(assignees[0], "pk", None),
+            assignee_id=getattr(assignees[1], "pk", None),
+        )
+    )
+
+
 # Run inside the change's transaction: they commit or roll back with it. A handler may carry a
 # ``many`` attribute, a function that handles a whole batch of events at once (record_many).
 IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
@@ -572,7 +619,11 @@ IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
     write_outbox,
 )
 # Run once, after the change has committed.
-AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals, mail_guest_link)
+AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (
+    send_signals,
+    publish_live,
+    mail_guest_link,
+)
 
 
 def record(event: TicketEvent) -> None:
@@ -606,3 +657,19 @@ def _bind(handler: Callable[[TicketEvent], None], event: TicketEvent) -> Callabl
         handler(event)
 
     return run
+
+
+# --- presence: live only, no timeline row ------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PresenceChanged:
+    """Someone began or stopped viewing or typing on a ticket. Not an action on the ticket, so
+    it writes no activity row and sends no signal; live subscribers hear of it after commit."""
+
+    ticket_id: int
+
+
+def announce(event: PresenceChanged) -> None:
+    """Schedule the after-commit fan-out of a presence change."""
+    transaction.on_commit(lambda: realtime.publish_presence(event.ticket_id), robust=True)

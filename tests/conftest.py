@@ -129,6 +129,11 @@ class World:
 
 @pytest.fixture
 def world(db: Any) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """Create the :class:`World` in the current database."""
     admin = make_user("ada", first="Ada", last="Admin", is_staff=True)
     admin.user_permissions.add(
         Permission.objects.get(codename="admin", content_type__app_label="escalated")

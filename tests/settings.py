@@ -79,6 +79,10 @@ if os.environ.get("ESCALATED_TEST_REDIS"):
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# pytest-django swaps in the locmem backend for the suite; server processes the tests start
+# (uvicorn, workers) read this directly, and must not try a real SMTP server either.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast for tests only
 
 ESCALATED: dict[str, object] = {}

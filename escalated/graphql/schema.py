@@ -30,12 +30,14 @@ from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.guests import GuestMutations
 from escalated.graphql.mutations.macros import MacroMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
+from escalated.graphql.mutations.presence import PresenceMutations
 from escalated.graphql.mutations.ratings import RatingMutations
 from escalated.graphql.mutations.sla import SlaMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
+from escalated.graphql.subscriptions import Subscription
 
 Query = merge_types("Query", (CoreQueries, ReportQueries, DeliveryQueries))
 Mutation = merge_types(
@@ -50,6 +52,7 @@ Mutation = merge_types(
         GuestMutations,
         DeliveryMutations,
         SlaMutations,
+        PresenceMutations,
     ),
 )
 
@@ -92,6 +95,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=escalated_settings.MAX_PAGE_SIZE),
     )

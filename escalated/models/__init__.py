@@ -6,6 +6,7 @@ from escalated.models.delivery import Delivery, DeliveryKind, DeliveryStatus, We
 from escalated.models.guests import GuestAccess
 from escalated.models.macros import Macro
 from escalated.models.organisation import AssignmentMode, CannedResponse, Department, Tag
+from escalated.models.presence import PresenceState, TicketPresence
 from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
@@ -46,6 +47,7 @@ __all__ = [
     "GuestAccess",
     "Macro",
     "Metric",
+    "PresenceState",
     "Priority",
     "Reply",
     "RoutingCursor",
@@ -57,6 +59,7 @@ __all__ = [
     "Ticket",
     "TicketActivity",
     "TicketFollower",
+    "TicketPresence",
     "TicketType",
     "TokenScope",
     "Webhook",

@@ -89,6 +89,15 @@ def guest_authenticate(raw: str) -> GuestActor | None:
     return guest_actor(match)
 
 
+def guest_refresh(guest: GuestActor) -> GuestActor | None:
+    """``guest`` as they stand now: None once their token was rotated away, expired, or the
+    ticket was claimed into an account. For doors that hold a guest for long (websockets)."""
+    access = GuestAccess.objects.filter(pk=guest.access_id, token_hash=guest.token_hash).first()
+    if access is None or not access.token_is_live or access.claimed_at is not None:
+        return None
+    return guest_actor(access)
+
+
 def _guest_problems(name: str | None, email: str) -> list[Problem]:
     problems = required_text(name, field="name", max_length=MAX_NAME)
     try:

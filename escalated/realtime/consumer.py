@@ -1,0 +1,93 @@
+"""The GraphQL websocket endpoint: strawberry's channels consumer, with Escalated's origin rule
+and connect-time authentication.
+
+Both graphql-transport-ws and the legacy graphql-ws subprotocol are spoken by strawberry. A
+refused connection learns nothing but the refusal: a cross-site handshake is closed before it is
+accepted, with code 4403 (which servers send as HTTP 403); a bad or missing credential in
+``connection_init`` closes the socket with 4403 Forbidden (graphql-ws: ``connection_error``), and
+so does losing access later (deactivated, token revoked), found within
+REALTIME_ACCESS_RECHECK_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from strawberry.channels import GraphQLWSConsumer
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
+from strawberry.types.unset import UNSET, UnsetType
+
+from escalated.conf import escalated_settings
+from escalated.models import ApiToken
+from escalated.realtime.auth import Refused, authenticate
+from escalated.realtime.delivery import keep_access_fresh, reread_access
+
+FORBIDDEN = 4403
+
+
+@dataclass
+class SocketRequest:
+    """What resolvers read from ``info.context.request``, for a websocket connection: the user
+    authenticated at connect, and the API token when one was used."""
+
+    scope: Mapping[str, Any]
+    user: Any = field(default_factory=AnonymousUser)
+    escalated_token: ApiToken | None = None
+
+
+@dataclass
+class SocketContext:
+    request: SocketRequest
+    # The consumer, whose channel the subscriptions listen on.
+    ws: GraphQLWSConsumer
+    # The connection_init payload; strawberry fills it in.
+    connection_params: dict[str, Any] | None = None
+
+
+class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
+    # Subscriptions hear events through the process's hub (escalated.realtime.hub), so a socket
+    # needs no channel of its own: naming no configured layer spares the channel layer one
+    # channel and one pending read per open socket.
+    channel_layer_alias = "escalated.realtime:no-channel-per-socket"
+
+    async def get_context(self, request: Any, response: Any) -> SocketContext:  # type: ignore[override]
+        return SocketContext(request=SocketRequest(scope=request.scope), ws=request)
+
+    async def on_ws_connect(self, context: SocketContext) -> UnsetType:  # type: ignore[override]
+        try:
+            identity = await database_sync_to_async(authenticate)(
+                self.scope, context.connection_params or {}
+            )
+        except Refused as refusal:
+            raise ConnectionRejectionError({"message": str(refusal)}) from refusal
+        context.request.user = identity.user
+        context.request.escalated_token = identity.token
+        await reread_access(context.request)
+        self.access_keeper = asyncio.create_task(
+            keep_access_fresh(context.request, on_lost=self._access_lost)
+        )
+        return UNSET
+
+    async def _access_lost(self) -> None:
+        await self.close(code=FORBIDDEN)
+
+    async def disconnect(self, code: int) -> None:
+        keeper = getattr(self, "access_keeper", None)
+        if keeper is not None:
+            keeper.cancel()
+        await super().disconnect(code)
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        # Read on every handshake, so a changed setting applies without a restart of the router.
+        allowed = normalize_allowed_origins(escalated_settings.WEBSOCKET_ALLOWED_ORIGINS)
+        return "*" in allowed or normalize_origin(origin) in allowed
+
+    async def reject_websocket(self, request: Any) -> Any:
+        await request.close(code=FORBIDDEN)
+        return request

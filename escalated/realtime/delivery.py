@@ -1,0 +1,216 @@
+"""From a published id to what one subscriber may see.
+
+Every subscription re-checks each event for its own subscriber, against the ticket as it is now:
+a customer never hears of an internal note, and an agent whose ticket moved to a department they
+are not in hears nothing more of it. What does not depend on the subscriber (loading the ticket
+and reply an event names, and whether the ticket matches each queue filter open in the process)
+is done once per event per process, before the hub hands the event out, so a thousand open
+queues cost one trip to the database per event, not a thousand. The subscriber's own role and
+departments are read when the socket connects and again every REALTIME_ACCESS_RECHECK_SECONDS,
+off the delivery path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+
+from escalated.access import (
+    GuestActor,
+    Role,
+    agent_department_ids,
+    can_see_reply,
+    can_see_ticket,
+    is_staff,
+    role_of,
+)
+from escalated.conf import escalated_settings
+from escalated.filters import TicketFilter
+from escalated.models import ApiToken, Reply, Ticket
+from escalated.realtime.groups import TICKET_MESSAGE
+from escalated.services.guests import guest_refresh
+
+# Verbs of changes only staff see: tags are staff-only, notes are internal, follows are private.
+STAFF_ONLY_VERBS = frozenset(
+    {"tags_changed", "note_added", "note_pinned", "note_unpinned", "followed", "unfollowed"}
+)
+
+
+# --- the subscriber ----------------------------------------------------------------------------
+
+
+def current_user(request: Any) -> Any | None:
+    """The connection's user (or guest), or None once they may no longer use the helpdesk."""
+    return None if role_of(request.user) is Role.ANONYMOUS else request.user
+
+
+async def reread_access(request: Any) -> None:
+    """Read the connection's user again, with their role and departments, so that every later
+    check runs in memory (no query on the event loop). A user who was deactivated or deleted, or
+    whose API token was revoked or has expired, becomes anonymous."""
+    user = await database_sync_to_async(_reread)(request.user, request.escalated_token)
+    request.user = user if user is not None else AnonymousUser()
+
+
+async def keep_access_fresh(request: Any, on_lost: Callable[[], Awaitable[None]]) -> None:
+    """Re-read the connection's access every ``REALTIME_ACCESS_RECHECK_SECONDS`` (spread out, so
+    connections opened together do not re-read together); call ``on_lost`` once it is gone."""
+    while True:
+        period = escalated_settings.REALTIME_ACCESS_RECHECK_SECONDS
+        await asyncio.sleep(period * random.uniform(0.5, 1.0))  # noqa: S311 (not for secrets)
+        await reread_access(request)
+        if current_user(request) is None:
+            await on_lost()
+            return
+
+
+def _reread(user: Any, token: ApiToken | None) -> Any | None:
+    if isinstance(user, GuestActor):
+        return guest_refresh(user)
+    if token is not None:
+        token = ApiToken.objects.select_related("user").filter(pk=token.pk).first()
+        if token is None or not token.is_usable:
+            return None
+        user = token.user
+    else:
+        user = get_user_model()._default_manager.filter(pk=user.pk).first()
+    if user is None or not user.is_active:
+        return None
+    role_of(user)
+    agent_department_ids(user)
+    return user
+
+
+# --- what an event names, loaded once per process ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The ticket and reply an event names, as they are now (None: deleted since), and for each
+    open queue filter in the process whether the ticket matches it."""
+
+    ticket: Ticket | None
+    reply: Reply | None
+    matches: dict[Hashable, bool] = field(default_factory=dict)
+
+
+# Queue subscriptions open in this process, whose filters are evaluated once per event.
+_watches: weakref.WeakSet[QueueWatch] = weakref.WeakSet()
+
+
+async def prepare(message: dict[str, Any]) -> dict[str, Any]:
+    """Attach what every subscriber of a ticket event needs, in one trip to the database: the
+    ticket and reply it names and each open queue filter's verdict. Called by the hub before it
+    hands the message to the subscriptions of the process."""
+    if message.get("type") != TICKET_MESSAGE:
+        return message
+    watches = {watch.key(): watch for watch in list(_watches)}
+    loaded = await database_sync_to_async(_load)(message, watches)
+    return {**message, "loaded": loaded}
+
+
+def _load(message: dict[str, Any], watches: dict[Hashable, QueueWatch]) -> Loaded:
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee", "department")
+        .prefetch_related("tags")
+        .filter(pk=message["ticket_id"])
+        .first()
+    )
+    if ticket is None:
+        return Loaded(None, None)
+    reply = None
+    if message["reply_id"] is not None:
+        reply = Reply.objects.select_related("author").filter(pk=message["reply_id"]).first()
+    matches = {key: watch.in_filter(ticket.pk) for key, watch in watches.items()}
+    return Loaded(ticket, reply, matches)
+
+
+def loaded(message: dict[str, Any]) -> Loaded:
+    return message["loaded"]
+
+
+def sees_ticket(user: Any, loaded: Loaded) -> bool:
+    return loaded.ticket is not None and can_see_ticket(user, loaded.ticket)
+
+
+def sees(user: Any, message: dict[str, Any], loaded: Loaded) -> bool:
+    """May ``user`` hear of this event? They must see the ticket now, the reply it names, and
+    the kind of change (staff-only changes never reach a customer)."""
+    ticket = loaded.ticket
+    if ticket is None or not can_see_ticket(user, ticket):
+        return False
+    if message["verb"] in STAFF_ONLY_VERBS and not is_staff(user):
+        return False
+    if message["reply_id"] is not None:
+        return loaded.reply is not None and can_see_reply(user, loaded.reply, ticket)
+    return True
+
+
+# --- queues ------------------------------------------------------------------------------------
+
+
+class QueueWatch:
+    """What one ``queueEvents`` subscriber's queue holds, to tell entering from changing within
+    from leaving. Membership is the ``tickets`` query's own FilterSet plus the viewer's access.
+
+    ``members`` starts as the ids the filter matched when the subscription opened. While open,
+    the watch is registered with the process, so its filter is evaluated with each event's load
+    (once per distinct filter, however many subscribers share it).
+    """
+
+    def __init__(self, data: dict[str, Any], request: Any, members: set[int]) -> None:
+        self.data = data
+        self.request = request
+        self.members = members
+        _watches.add(self)
+
+    def close(self) -> None:
+        _watches.discard(self)
+
+    def key(self) -> Hashable:
+        """What the filter's verdict depends on: its data, and the viewer only where a filter
+        looks at the viewer (search reads notes for staff; following is per person)."""
+        user = self.request.user
+        frozen = tuple(
+            sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in self.data.items())
+        )
+        return (
+            frozen,
+            is_staff(user) if "search" in self.data else None,
+            user.pk if "following" in self.data else None,
+        )
+
+    def in_filter(self, ticket_id: int) -> bool:
+        queryset = Ticket.objects.filter(pk=ticket_id)
+        return TicketFilter(self.data, queryset=queryset, request=self.request).qs.exists()
+
+    async def matches(self, user: Any, loaded: Loaded) -> bool:
+        if not sees_ticket(user, loaded):
+            return False
+        verdict = loaded.matches.get(self.key())
+        if verdict is None:  # opened while this event was being loaded
+            assert loaded.ticket is not None
+            verdict = await database_sync_to_async(self.in_filter)(loaded.ticket.pk)
+        return verdict
+
+    async def change(self, user: Any, message: dict[str, Any], loaded: Loaded) -> str | None:
+        """ "entered", "changed" or "left" for this subscriber's queue, or None (nothing to say)."""
+        ticket_id = message["ticket_id"]
+        was_in = ticket_id in self.members
+        if message["verb"] in ("followed", "unfollowed") and message["actor_id"] != user.pk:
+            return None  # someone else's follow changes nothing in this queue
+        if await self.matches(user, loaded):
+            self.members.add(ticket_id)
+            return "changed" if was_in else "entered"
+        if was_in:
+            self.members.discard(ticket_id)
+            return "left"
+        return None

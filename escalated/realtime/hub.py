@@ -1,0 +1,117 @@
+"""One channel-layer channel per process, fanned out to the subscriptions in the process.
+
+Left to channels, every subscription would join the groups itself, and every event would be
+copied once per subscriber through the channel layer (for Redis: one push per subscriber, then
+one read per subscriber). The hub joins each group once per process and hands each message to
+the local subscriptions listening for that group, so an event costs the layer one delivery per
+process whatever the number of open queues. Before handing an event out, the hub loads what
+every subscriber needs from the database once (:func:`escalated.realtime.delivery.prepare`);
+events are handed out in the order they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from escalated.realtime.delivery import prepare
+
+logger = logging.getLogger(__name__)
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+class Hub:
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.channel: str | None = None
+        self.listeners: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def current(cls) -> Hub:
+        """The hub of the running event loop (one per ASGI process)."""
+        loop = asyncio.get_running_loop()
+        hub = _hubs.get(loop)
+        if hub is None:
+            layer = get_channel_layer()
+            if layer is None:
+                raise RuntimeError("Live subscriptions need a channel layer: set CHANNEL_LAYERS.")
+            hub = _hubs[loop] = cls(layer)
+        return hub
+
+    @contextlib.asynccontextmanager
+    async def listen(self, group: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """Messages sent to ``group`` from now on, until the block exits."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        async with self._lock:
+            await self._start()
+            members = self.listeners.setdefault(group, set())
+            if not members:
+                await self.layer.group_add(group, self.channel)
+            members.add(queue)
+        try:
+            yield _drain(queue)
+        finally:
+            async with self._lock:
+                members = self.listeners.get(group, set())
+                members.discard(queue)
+                if not members:
+                    self.listeners.pop(group, None)
+                    with contextlib.suppress(Exception):
+                        await self.layer.group_discard(group, self.channel)
+
+    async def _start(self) -> None:
+        if self.channel is not None:
+            return
+        self.channel = await self.layer.new_channel("escalated.hub.")
+        self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._renew())]
+
+    async def _pump(self) -> None:
+        assert self.channel is not None
+        delay = 0.05
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Escalated's live hub could not read the channel layer; retrying")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            delay = 0.05
+            listeners = tuple(self.listeners.get(message.get("group", ""), ()))
+            if not listeners:
+                continue
+            try:
+                message = await prepare(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Escalated's live hub could not load an event; dropped it")
+                continue
+            for queue in listeners:
+                queue.put_nowait(message)
+
+    async def _renew(self) -> None:
+        """Group memberships lapse after the layer's ``group_expiry``: join again well before."""
+        period = max(60.0, getattr(self.layer, "group_expiry", 86400) / 2)
+        while True:
+            await asyncio.sleep(period)
+            async with self._lock:
+                for group in tuple(self.listeners):
+                    with contextlib.suppress(Exception):
+                        await self.layer.group_add(group, self.channel)
+
+
+async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    while True:
+        yield await queue.get()
