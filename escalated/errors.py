@@ -21,6 +21,9 @@ class ErrorCode(StrEnum):
     INVALID_ASSIGNEE = "invalid_assignee"
     INACTIVE = "inactive"
     NOT_ALLOWED = "not_allowed"
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_OPERATOR = "invalid_operator"
+    UNKNOWN_ACTION = "unknown_action"
 
 
 @dataclass(frozen=True)

@@ -350,10 +350,21 @@ def send_signals(event: TicketEvent) -> None:
         signal.send(sender=sender, **kwargs)
 
 
+def evaluate_escalation_rules(event: TicketEvent) -> None:
+    """Event-triggered escalation rules look at the ticket once the change has committed."""
+    # Imported here: the rules act through the services, which import this module.
+    from escalated.services.escalation.evaluation import rules_on_event
+
+    rules_on_event(event)
+
+
 # Run inside the change's transaction: they commit or roll back with it.
 IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (write_activity,)
 # Run once, after the change has committed.
-AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (send_signals,)
+AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (
+    send_signals,
+    evaluate_escalation_rules,
+)
 
 
 def record(event: TicketEvent) -> None:

@@ -26,6 +26,7 @@ NODE_NAMES = {
     "CannedResponse": "CannedResponse",
     "TicketActivity": "TicketActivity",
     "ApiToken": "ApiToken",
+    "EscalationRule": "EscalationRule",
 }
 
 

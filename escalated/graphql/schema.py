@@ -23,12 +23,17 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
 from escalated.graphql.cost import QueryCostLimiter
+from escalated.graphql.escalation import EscalationQueries
+from escalated.graphql.mutations.escalation import EscalationMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
 from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
-from escalated.graphql.queries import Query
+from escalated.graphql.queries import Query as CoreQuery
 
-Mutation = merge_types("Mutation", (TicketMutations, OrganisationMutations, TokenMutations))
+Query = merge_types("Query", (CoreQuery, EscalationQueries))
+Mutation = merge_types(
+    "Mutation", (TicketMutations, OrganisationMutations, TokenMutations, EscalationMutations)
+)
 
 
 def _should_mask(error: GraphQLError) -> bool:

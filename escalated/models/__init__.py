@@ -2,6 +2,7 @@
 
 from escalated.models.activity import TicketActivity
 from escalated.models.organisation import CannedResponse, Department, Tag
+from escalated.models.rules import EscalationRule, RuleFiring, RuleMatch, RuleTrigger
 from escalated.models.tickets import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -26,8 +27,12 @@ __all__ = [
     "Channel",
     "Counter",
     "Department",
+    "EscalationRule",
     "Priority",
     "Reply",
+    "RuleFiring",
+    "RuleMatch",
+    "RuleTrigger",
     "Status",
     "Tag",
     "Ticket",
