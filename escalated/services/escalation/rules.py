@@ -220,7 +220,8 @@ def escalation_rule_create(
     with transaction.atomic():
         if order is None:
             last = EscalationRule.objects.aggregate(last=Max("order"))["last"]
-            rule.order = 0 if last is None else last + 1
+            order = 0 if last is None else last + 1
+        rule.order = order
         rule.save()
     return rule
 
