@@ -270,3 +270,28 @@ def test_a_rule_broken_in_the_database_is_skipped_not_fatal(
     assert [run.rule.name for run in report.rules] == ["Fine"]
     assert "Broken" in caplog.text
     assert list(world.ticket.tags.all()) == [tag]
+
+
+def test_the_django_admin_form_checks_rules_like_the_api(world: World) -> None:
+    from escalated.admin import EscalationRuleForm
+
+    def form(conditions: str, actions: str) -> EscalationRuleForm:
+        return EscalationRuleForm(
+            data={
+                "name": "Admin made",
+                "order": 0,
+                "trigger": "time_based",
+                "match": "all",
+                "conditions": conditions,
+                "actions": actions,
+            }
+        )
+
+    bad = form('[{"field": "colour", "value": "red"}]', '[{"type": "explode"}]')
+    good = form('[{"field": "age_hours", "value": "24"}]', '[{"type": "escalate"}]')
+
+    assert not bad.is_valid()
+    assert set(bad.errors) == {"conditions", "actions"}
+    assert good.is_valid(), good.errors
+    rule = good.save()
+    assert rule.conditions == [{"field": "age_hours", "operator": "greater_than", "value": "24"}]

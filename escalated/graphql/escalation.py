@@ -10,6 +10,7 @@ change here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -33,8 +34,8 @@ from escalated.graphql.ids import load_optional
 from escalated.graphql.queries import guard
 from escalated.graphql.types import DepartmentNode, TagNode, TicketNode, UserNode
 from escalated.services.common import UNSET
-from escalated.services.escalation.actions import ACTIONS
-from escalated.services.escalation.conditions import FIELDS
+from escalated.services.escalation.actions import ACTIONS, Action
+from escalated.services.escalation.conditions import FIELDS, Field
 from escalated.services.escalation.evaluation import escalation_rule_preview
 
 EscalationTrigger = strawberry.enum(
@@ -86,8 +87,10 @@ def _pk_to_api(value: Any, model: type[Model]) -> Any:
     return value
 
 
-def _pks_from_api(value: Any, model: type[Model], path: str, problems: list[Problem]) -> Any:
+def _pks_from_api(value: Any, model: type[Model] | None, path: str, problems: list[Problem]) -> Any:
     """A value (or a list of them, for in and not_in) with global ids made primary keys."""
+    if model is None:
+        return value
     if isinstance(value, list):
         return [_pk_from_api(v, model, path, problems) for v in value]
     return _pk_from_api(value, model, path, problems)
@@ -131,31 +134,41 @@ class EscalationActionInput:
     )
 
 
+def _reference(registry: Mapping[str, Field | Action], name: Any) -> type[Model] | None:
+    """The model whose rows a condition field's or action's values name, if any."""
+    entry = registry.get(name) if isinstance(name, str) else None
+    return None if entry is None else entry.reference
+
+
 def conditions_from_api(items: list[EscalationConditionInput]) -> list[dict[str, Any]]:
     """The conditions as the services take them, references turned into primary keys."""
     problems: list[Problem] = []
-    conditions = []
-    for position, item in enumerate(items):
-        value = item.value
-        field = FIELDS.get(item.field) if isinstance(item.field, str) else None
-        model = field.reference if field is not None else None
-        if model is not None:
-            value = _pks_from_api(value, model, f"conditions.{position}.value", problems)
-        conditions.append({"field": item.field, "operator": item.operator, "value": value})
+    conditions = [
+        {
+            "field": item.field,
+            "operator": item.operator,
+            "value": _pks_from_api(
+                item.value, _reference(FIELDS, item.field), f"conditions.{n}.value", problems
+            ),
+        }
+        for n, item in enumerate(items)
+    ]
     collect(problems)
     return conditions
 
 
 def actions_from_api(items: list[EscalationActionInput]) -> list[dict[str, Any]]:
+    """The actions as the services take them, references turned into primary keys."""
     problems: list[Problem] = []
-    actions = []
-    for position, item in enumerate(items):
-        value = item.value
-        action = ACTIONS.get(item.type) if isinstance(item.type, str) else None
-        model = action.reference if action is not None else None
-        if model is not None:
-            value = _pks_from_api(value, model, f"actions.{position}.value", problems)
-        actions.append({"type": item.type, "value": value})
+    actions = [
+        {
+            "type": item.type,
+            "value": _pks_from_api(
+                item.value, _reference(ACTIONS, item.type), f"actions.{n}.value", problems
+            ),
+        }
+        for n, item in enumerate(items)
+    ]
     collect(problems)
     return actions
 
@@ -219,26 +232,24 @@ class EscalationRuleNode(relay.Node):
 
     @strawberry_django.field(only=["conditions"])
     def conditions(self, root: models.EscalationRule) -> list[EscalationCondition]:
-        shown = []
-        for stored in root.conditions:
-            field = FIELDS.get(stored["field"])
-            shown.append(
-                EscalationCondition(
-                    field=stored["field"],
-                    operator=stored["operator"],
-                    value=_pks_to_api(stored.get("value"), field and field.reference),
-                )
+        return [
+            EscalationCondition(
+                field=stored["field"],
+                operator=stored["operator"],
+                value=_pks_to_api(stored.get("value"), _reference(FIELDS, stored["field"])),
             )
-        return shown
+            for stored in root.conditions
+        ]
 
     @strawberry_django.field(only=["actions"], description="In the order they run.")
     def actions(self, root: models.EscalationRule) -> list[EscalationAction]:
-        shown = []
-        for stored in root.actions:
-            action = ACTIONS.get(stored["type"])
-            value = _pks_to_api(stored.get("value"), action and action.reference)
-            shown.append(EscalationAction(type=stored["type"], value=value))
-        return shown
+        return [
+            EscalationAction(
+                type=stored["type"],
+                value=_pks_to_api(stored.get("value"), _reference(ACTIONS, stored["type"])),
+            )
+            for stored in root.actions
+        ]
 
     @strawberry_django.field(
         annotate={"fire_count_value": _fire_count},

@@ -8,7 +8,6 @@ would change nothing changes nothing, like the services it calls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,13 @@ from escalated.access import Role, SystemActor, role_of
 from escalated.errors import DomainError, ErrorCode, Problem
 from escalated.models import Priority, Ticket
 from escalated.services import tickets
-from escalated.services.escalation.values import BadValue, parse_choice, parse_id, parse_text
+from escalated.services.escalation.values import (
+    BadValue,
+    parse_choice,
+    parse_id,
+    parse_text,
+    registry_entry,
+)
 from escalated.services.text import MAX_BODY
 
 MAX_REASON = 500
@@ -184,16 +189,12 @@ class Step:
 
 def read_step(raw: Any, path: str) -> tuple[Step | None, list[Problem]]:
     """Check one action as a client sent it; return it for storing, or the problems."""
-    if not isinstance(raw, Mapping):
-        return None, [Problem("An action has a type and a value.", field=path)]
-    name, value = raw.get("type"), raw.get("value")
-    if not name:
-        return None, [Problem("Choose an action.", ErrorCode.REQUIRED, f"{path}.type")]
-    action = ACTIONS.get(name) if isinstance(name, str) else None
+    action, problems = registry_entry(
+        raw, "type", ACTIONS, path=path, what="action", unknown=ErrorCode.UNKNOWN_ACTION
+    )
     if action is None:
-        known = ", ".join(ACTIONS)
-        message = f"Unknown action {name!r}; use one of {known}."
-        return None, [Problem(message, ErrorCode.UNKNOWN_ACTION, f"{path}.type")]
+        return None, problems
+    name, value = raw["type"], raw.get("value")
     try:
         action.parse(value)
     except BadValue as error:

@@ -9,7 +9,7 @@ works everywhere at once: saving rules, the sweep, event rules, previews, and th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,6 +27,7 @@ from escalated.services.escalation.values import (
     parse_flag,
     parse_hours,
     parse_id,
+    registry_entry,
 )
 
 
@@ -257,16 +258,12 @@ def read_condition(raw: Any, path: str) -> tuple[Condition | None, list[Problem]
 
     Returns the condition to store, or the problems, each naming ``path.<part>``.
     """
-    if not isinstance(raw, Mapping):
-        return None, [Problem("A condition has a field, an operator and a value.", field=path)]
-    name, value = raw.get("field"), raw.get("value")
-    if not name:
-        return None, [Problem("Choose a field.", ErrorCode.REQUIRED, f"{path}.field")]
-    field = FIELDS.get(name) if isinstance(name, str) else None
+    field, problems = registry_entry(
+        raw, "field", FIELDS, path=path, what="condition field", unknown=ErrorCode.UNKNOWN_FIELD
+    )
     if field is None:
-        known = ", ".join(FIELDS)
-        message = f"Unknown condition field {name!r}; use one of {known}."
-        return None, [Problem(message, ErrorCode.UNKNOWN_FIELD, f"{path}.field")]
+        return None, problems
+    name, value = raw["field"], raw.get("value")
     operator = raw.get("operator") or field.default_operator(value)
     if operator not in field.operators:
         allowed = ", ".join(field.operators)

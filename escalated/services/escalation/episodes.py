@@ -113,48 +113,73 @@ class Outcome:
         return self
 
 
+# Episodes acted on per transaction: each has its own savepoint, and the batch commits once.
+BATCH = 100
+
+
 def act(firing_ids: Iterable[int]) -> Outcome:
     """Run the actions of each episode that still waits for them."""
+    ids = list(firing_ids)
     outcome = Outcome()
-    for firing_id in firing_ids:
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
         try:
-            done = _act_once(firing_id)
+            outcome += _act_batch(batch)
         except Exception:
-            logger.exception("Escalation rule episode #%s failed; it will be retried.", firing_id)
-            outcome.failed += 1
-            continue
-        if done is True:
-            outcome.acted += 1
-        elif done is False:
-            outcome.refused += 1
+            logger.exception("Escalation rule episodes %s failed; they will be retried.", batch)
+            outcome.failed += len(batch)
     return outcome
 
 
-def _act_once(firing_id: int) -> bool | None:
-    """True: acted; False: refused; None: not ours to act on (done, ended, or being done)."""
+def _act_batch(firing_ids: list[int]) -> Outcome:
+    """Act on the episodes no one else is acting on, and mark them acted in the same
+    transaction: an episode whose actions did not commit is still waiting for the next run."""
+    outcome = Outcome()
     with transaction.atomic():
-        firing = (
+        firings = list(
             RuleFiring.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("rule", "ticket")
-            .filter(pk=firing_id, acted_at__isnull=True, ended_at__isnull=True)
-            .first()
+            .filter(pk__in=firing_ids, acted_at__isnull=True, ended_at__isnull=True)
+            .order_by("rule__order", "rule_id", "id")
         )
-        if firing is None:
-            return None
-        rule = firing.rule
-        context = Context(rule.name, rule_actor(rule.name))
-        steps = [Step(a.get("type"), a.get("value")) for a in rule.actions]
-        try:
-            with transaction.atomic():
-                run_steps(firing.ticket, steps, context)
-        except (DomainError, NotAllowed) as refusal:
-            firing.error = str(refusal)
-            logger.warning(
-                "Escalation rule %r did not act on ticket #%s: %s",
-                rule.name,
-                firing.ticket_id,
-                refusal,
-            )
-        firing.acted_at = timezone.now()
-        firing.save(update_fields=["acted_at", "error"])
-        return not firing.error
+        done: list[int] = []
+        for firing in firings:
+            try:
+                _run(firing)
+            except (DomainError, NotAllowed) as refusal:
+                _refused(firing, refusal)
+                outcome.refused += 1
+            except Exception:
+                logger.exception(
+                    "Escalation rule episode #%s failed; it will be retried.", firing.pk
+                )
+                outcome.failed += 1
+                continue
+            else:
+                outcome.acted += 1
+            done.append(firing.pk)
+        RuleFiring.objects.filter(pk__in=done).update(acted_at=timezone.now())
+    return outcome
+
+
+def _run(firing: RuleFiring) -> None:
+    """Run the rule's actions on the ticket: all of them, or (on any error) none."""
+    rule = firing.rule
+    steps = [Step(a.get("type"), a.get("value")) for a in rule.actions]
+    context = Context(rule.name, rule_actor(rule.name))
+    if len(steps) == 1:  # the service's own transaction is savepoint enough
+        run_steps(firing.ticket, steps, context)
+        return
+    with transaction.atomic():
+        run_steps(firing.ticket, steps, context)
+
+
+def _refused(firing: RuleFiring, refusal: Exception) -> None:
+    """Keep why the services said no on the episode; it is not retried."""
+    logger.warning(
+        "Escalation rule %r did not act on ticket #%s: %s",
+        firing.rule.name,
+        firing.ticket_id,
+        refusal,
+    )
+    RuleFiring.objects.filter(pk=firing.pk).update(error=str(refusal))

@@ -8,10 +8,10 @@ typed error on save and never a crash at evaluation time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Max, Model, Q
@@ -39,23 +39,32 @@ MAX_CONDITIONS = 50
 MAX_ACTIONS = 20
 EVERY_TICKET = Q(pk__isnull=False)
 
+T = TypeVar("T")
+
 
 # --- reading what a client sent ---------------------------------------------------------------
 
 
-def read_conditions(raw: Any, field: str = "conditions") -> tuple[list[Condition], list[Problem]]:
-    if raw is None:
-        raw = []
+def _read_each(
+    raw: Any, field: str, limit: int, read: Callable[[Any, str], tuple[T | None, list[Problem]]]
+) -> tuple[list[T], list[Problem]]:
+    """Read every item of a list with ``read``, collecting every problem."""
     if not isinstance(raw, list | tuple):
-        return [], [Problem("Conditions are a list.", field=field)]
-    if len(raw) > MAX_CONDITIONS:
-        return [], [Problem(f"A rule has at most {MAX_CONDITIONS} conditions.", field=field)]
-    conditions, problems = [], []
+        return [], [Problem(f"{field.capitalize()} are a list.", field=field)]
+    if len(raw) > limit:
+        return [], [Problem(f"A rule has at most {limit} {field}.", field=field)]
+    items, problems = [], []
     for position, item in enumerate(raw):
-        condition, found = read_condition(item, f"{field}.{position}")
+        read_item, found = read(item, f"{field}.{position}")
         problems += found
-        if condition is not None:
-            conditions.append(condition)
+        if read_item is not None:
+            items.append(read_item)
+    return items, problems
+
+
+def read_conditions(raw: Any, field: str = "conditions") -> tuple[list[Condition], list[Problem]]:
+    """Check conditions as a client sent them, and that the ids they name exist."""
+    conditions, problems = _read_each(raw or [], field, MAX_CONDITIONS, read_condition)
     if not problems:
         problems += _missing(
             (model, ids, f"{field}.{position}.value")
@@ -65,18 +74,10 @@ def read_conditions(raw: Any, field: str = "conditions") -> tuple[list[Condition
 
 
 def read_steps(raw: Any, field: str = "actions") -> tuple[list[Step], list[Problem]]:
+    """Check actions as a client sent them, and the rows they name."""
     if not raw:
         return [], [Problem("Give the rule at least one action.", ErrorCode.REQUIRED, field)]
-    if not isinstance(raw, list | tuple):
-        return [], [Problem("Actions are a list.", field=field)]
-    if len(raw) > MAX_ACTIONS:
-        return [], [Problem(f"A rule has at most {MAX_ACTIONS} actions.", field=field)]
-    steps, problems = [], []
-    for position, item in enumerate(raw):
-        step, found = read_step(item, f"{field}.{position}")
-        problems += found
-        if step is not None:
-            steps.append(step)
+    steps, problems = _read_each(raw, field, MAX_ACTIONS, read_step)
     if not problems:
         problems += _target_problems(steps, field)
     return steps, problems
@@ -162,27 +163,13 @@ def rule_compile(rule: EscalationRule, now: datetime) -> CompiledRule:
     """Compile a stored rule; a DomainError if the stored data no longer passes the checks (for
     example after an edit straight in the database)."""
     problems = trigger_problems(rule.trigger) + choice(rule.match, RuleMatch, field="match")
-    conditions, found = _stored_conditions(rule.conditions)
-    problems += found
-    for position, raw in enumerate(rule.actions if isinstance(rule.actions, list) else [None]):
-        problems += read_step(raw, f"actions.{position}")[1]
+    # Without the database look-ups of a save: an id that names nothing any more simply
+    # matches nothing, and an action on it is refused when it runs.
+    conditions, found = _read_each(rule.conditions, "conditions", MAX_CONDITIONS, read_condition)
+    problems += found + _read_each(rule.actions, "actions", MAX_ACTIONS, read_step)[1]
     collect(problems)
     trigger = TRIGGERS[rule.trigger]
     return CompiledRule(rule, trigger, conditions_q(conditions, rule.match, trigger, now))
-
-
-def _stored_conditions(raw: Any) -> tuple[list[Condition], list[Problem]]:
-    """Read stored conditions without the database look-ups of a save: an id that names nothing
-    any more simply matches nothing."""
-    if not isinstance(raw, list):
-        return [], [Problem("Conditions are a list.", field="conditions")]
-    conditions, problems = [], []
-    for position, item in enumerate(raw):
-        condition, found = read_condition(item, f"conditions.{position}")
-        problems += found
-        if condition is not None:
-            conditions.append(condition)
-    return conditions, problems
 
 
 # --- the services -----------------------------------------------------------------------------

@@ -10,7 +10,12 @@ saying what was expected.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from escalated.errors import ErrorCode, Problem
+
+T = TypeVar("T")
 
 MAX_HOURS = 100_000.0  # about eleven years: anything larger is a typo
 _TRUE = frozenset({"true", "yes", "1", "on"})
@@ -78,3 +83,20 @@ def parse_text(value: Any, *, max_length: int, required: bool) -> str:
     if len(value) > max_length:
         raise BadValue(f"The text is {len(value)} characters long; the limit is {max_length}.")
     return value
+
+
+def registry_entry(
+    raw: Any, key: str, registry: Mapping[str, T], *, path: str, what: str, unknown: ErrorCode
+) -> tuple[T | None, list[Problem]]:
+    """The registry entry a condition's field or an action's type names, or the problem: not
+    an object, nothing named, or a name the registry does not know."""
+    if not isinstance(raw, Mapping):
+        return None, [Problem(f"A {what} is an object with a {key} and a value.", field=path)]
+    name = raw.get(key)
+    if not name:
+        return None, [Problem(f"Choose a {what}.", ErrorCode.REQUIRED, f"{path}.{key}")]
+    entry = registry.get(name) if isinstance(name, str) else None
+    if entry is None:
+        message = f"Unknown {what} {name!r}; use one of {', '.join(registry)}."
+        return None, [Problem(message, unknown, f"{path}.{key}")]
+    return entry, []
