@@ -6,9 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalated import signals
-from escalated.models import Department, Reply, RuleFiring, Status, TicketActivity
+from escalated.models import (
+    Department,
+    Reply,
+    RuleFiring,
+    Status,
+    Ticket,
+    TicketActivity,
+)
+from escalated.services import tickets
 from escalated.services.escalation import rules
 from escalated.services.escalation.evaluation import escalations_evaluate
 from tests.conftest import World
@@ -160,3 +170,26 @@ def test_a_target_deleted_after_saving_is_a_refusal_not_a_crash(world: World, ac
 
     assert (outcome.acted, outcome.refused, outcome.failed) == (0, 1, 0)
     assert "no longer exists" in RuleFiring.objects.get().error
+
+
+@pytest.mark.parametrize("size", [3, 6])
+def test_each_ticket_acted_on_costs_one_service_call(world: World, size: int) -> None:
+    """Deciding and the agent's look-up are paid once per run; each ticket then costs only its
+    service call: a savepoint, the row lock, the update, the timeline row and the release."""
+    for n in range(size - 1):  # the world's ticket makes up the number
+        ticket = tickets.ticket_create(
+            actor=world.agent,
+            subject=f"More {n}",
+            department=world.billing,
+            requester=world.customer,
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(status="waiting_on_customer")
+    _rule(world, {"type": "assign_to", "value": world.agent.pk})
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = escalations_evaluate().outcome
+
+    assert outcome.acted == size
+    # Once: the rules; end and claim episodes; the episodes waiting; the batch's savepoint,
+    # its locked episodes, the agent and their departments, marking the batch acted, release.
+    assert len(queries) == 10 + 5 * size

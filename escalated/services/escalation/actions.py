@@ -8,7 +8,7 @@ would change nothing changes nothing, like the services it calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
@@ -33,10 +33,12 @@ MAX_REASON = 500
 
 @dataclass(frozen=True)
 class Context:
-    """Who is acting: the rule, by name, and its actor."""
+    """Who is acting (the rule, by name, and its actor), and the rows actions name, looked up
+    once for a whole batch of tickets."""
 
     rule_name: str
     actor: SystemActor
+    targets: dict[tuple[str, int], Any] = field(default_factory=dict)
 
 
 class Action:
@@ -60,10 +62,15 @@ class Action:
     def run(self, ticket: Ticket, value: Any, context: Context) -> Ticket:
         raise NotImplementedError
 
-    def target(self, value: int) -> Any:
-        """The row ``value`` names, at the moment the action runs."""
-        assert self.reference is not None
-        found = self.reference._default_manager.filter(pk=value).first()
+    def target(self, value: int, context: Context) -> Any:
+        """The row ``value`` names, as it is when the action runs."""
+        model = self.reference
+        if model is None:
+            raise TypeError(f"The {self.label} action names no rows.")
+        key = (model._meta.label, value)
+        if key in context.targets:
+            return context.targets[key]
+        found = model._default_manager.filter(pk=value).first()
         if found is None:
             raise DomainError(
                 f"The {self.label} target #{value} no longer exists.", code=ErrorCode.NOT_FOUND
@@ -71,6 +78,7 @@ class Action:
         problem = self.target_problem(found)
         if problem:
             raise DomainError(problem, code=ErrorCode.INVALID)
+        context.targets[key] = found
         return found
 
 
@@ -116,7 +124,7 @@ class AssignTo(Action):
         return None
 
     def run(self, ticket: Ticket, value: Any, context: Context) -> Ticket:
-        agent = self.target(value)
+        agent = self.target(value, context)
         return tickets.ticket_assign(ticket=ticket, actor=context.actor, assignee=agent)
 
 
@@ -131,7 +139,7 @@ class ChangeDepartment(Action):
         return None if target.is_active else f"The department {target.name!r} is not active."
 
     def run(self, ticket: Ticket, value: Any, context: Context) -> Ticket:
-        department = self.target(value)
+        department = self.target(value, context)
         return tickets.ticket_department_change(
             ticket=ticket, actor=context.actor, department=department
         )
@@ -146,7 +154,7 @@ class AddTag(Action):
 
     def run(self, ticket: Ticket, value: Any, context: Context) -> Ticket:
         return tickets.ticket_tags_add(
-            ticket=ticket, actor=context.actor, tags=[self.target(value)]
+            ticket=ticket, actor=context.actor, tags=[self.target(value, context)]
         )
 
 

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connections, router, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
@@ -143,9 +143,10 @@ def _act_batch(firing_ids: list[int]) -> Outcome:
             .order_by("rule__order", "rule_id", "id")
         )
         done: list[int] = []
+        targets: dict[tuple[str, int], Any] = {}
         for firing in firings:
             try:
-                _run(firing)
+                _run(firing, targets)
             except (DomainError, NotAllowed) as refusal:
                 _refused(firing, refusal)
                 outcome.refused += 1
@@ -162,11 +163,11 @@ def _act_batch(firing_ids: list[int]) -> Outcome:
     return outcome
 
 
-def _run(firing: RuleFiring) -> None:
+def _run(firing: RuleFiring, targets: dict[tuple[str, int], Any]) -> None:
     """Run the rule's actions on the ticket: all of them, or (on any error) none."""
     rule = firing.rule
     steps = [Step(a.get("type"), a.get("value")) for a in rule.actions]
-    context = Context(rule.name, rule_actor(rule.name))
+    context = Context(rule.name, rule_actor(rule.name), targets)
     if len(steps) == 1:  # the service's own transaction is savepoint enough
         run_steps(firing.ticket, steps, context)
         return
