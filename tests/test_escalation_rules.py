@@ -295,3 +295,12 @@ def test_the_django_admin_form_checks_rules_like_the_api(world: World) -> None:
     assert good.is_valid(), good.errors
     rule = good.save()
     assert rule.conditions == [{"field": "age_hours", "operator": "greater_than", "value": "24"}]
+
+
+def test_every_stored_trigger_has_a_meaning() -> None:
+    from escalated.models import RuleTrigger
+    from escalated.services.escalation.triggers import EVENT_TRIGGERS, SWEEP_TRIGGERS, TRIGGERS
+
+    assert set(TRIGGERS) == set(RuleTrigger.values)
+    assert {"time_based", "sla_breach", "sla_warning"} == SWEEP_TRIGGERS
+    assert set(RuleTrigger.values) == SWEEP_TRIGGERS | EVENT_TRIGGERS

@@ -89,13 +89,19 @@ def end_for_ticket(ticket_id: int, rule_ids: Iterable[int], now: datetime) -> in
     ).update(ended_at=now)
 
 
+# Episodes are acted on ticket by ticket, in ascending ticket id, and each ticket's rules in
+# their order. A batch holds its tickets' row locks until it commits; taking them in one order
+# everywhere means two evaluators can make each other wait, but never deadlock.
+ACTING_ORDER = ("ticket_id", "rule__order", "rule_id", "id")
+
+
 def pending(rule_ids: Iterable[int]) -> list[int]:
-    """Open episodes of these rules whose actions have not run, in rule order."""
+    """Open episodes of these rules whose actions have not run, in acting order."""
     return list(
         RuleFiring.objects.filter(
             rule_id__in=list(rule_ids), acted_at__isnull=True, ended_at__isnull=True
         )
-        .order_by("rule__order", "rule_id", "id")
+        .order_by(*ACTING_ORDER)
         .values_list("pk", flat=True)
     )
 
@@ -140,7 +146,7 @@ def _act_batch(firing_ids: list[int]) -> Outcome:
             RuleFiring.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("rule", "ticket")
             .filter(pk__in=firing_ids, acted_at__isnull=True, ended_at__isnull=True)
-            .order_by("rule__order", "rule_id", "id")
+            .order_by(*ACTING_ORDER)
         )
         done: list[int] = []
         targets: dict[tuple[str, int], Any] = {}
