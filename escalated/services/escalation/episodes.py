@@ -8,8 +8,9 @@ after that the rule may fire on the ticket again.
 Claiming is one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`` per rule, over the
 partial unique index that allows one open episode per rule and ticket. Two evaluators running at
 once therefore cannot both open the same episode: the database gives each ticket to one of them.
-Acting takes the episode's row lock and marks it acted in the same transaction as the actions,
-so an episode left half-done by a crash is finished by the next run, and never twice.
+Acting locks a batch of episodes (skipping those another evaluator holds), runs each one's
+actions and marks them acted in the same transaction, so an episode whose actions never
+committed is finished by the next run, and none is acted on twice.
 """
 
 from __future__ import annotations
