@@ -17,7 +17,7 @@ from escalated.models import (
     Ticket,
     TicketActivity,
 )
-from escalated.services.escalation.rules import rule_check
+from escalated.services.escalation.rules import rule_check, rule_episodes_end
 
 
 class ReplyInline(admin.TabularInline):
@@ -144,9 +144,13 @@ class EscalationRuleAdmin(admin.ModelAdmin):
     form = EscalationRuleForm
     list_display = ("name", "trigger", "is_active", "order", "category", "stop_processing")
     list_filter = ("is_active", "trigger", "category")
-    list_editable = ("is_active",)
     search_fields = ("name", "description")
     ordering = ("order", "id")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            rule_episodes_end(obj)
 
 
 @admin.register(RuleFiring)

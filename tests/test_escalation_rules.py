@@ -304,3 +304,15 @@ def test_every_stored_trigger_has_a_meaning() -> None:
     assert set(TRIGGERS) == set(RuleTrigger.values)
     assert {"time_based", "sla_breach", "sla_warning"} == SWEEP_TRIGGERS
     assert set(RuleTrigger.values) == SWEEP_TRIGGERS | EVENT_TRIGGERS
+
+
+def test_switching_a_rule_off_in_the_django_admin_ends_its_episodes(world: World) -> None:
+    from django.contrib import admin
+
+    rule = _create(world)
+    escalations_evaluate()
+    rule.is_active = False
+
+    admin.site._registry[EscalationRule].save_model(None, rule, None, True)
+
+    assert not RuleFiring.objects.filter(rule=rule, ended_at__isnull=True).exists()

@@ -259,7 +259,7 @@ def escalation_rule_update(
             rule.order = order
         rule.save()
         if not rule.is_active:
-            _end_open_episodes(rule)
+            rule_episodes_end(rule)
     return rule
 
 
@@ -284,7 +284,8 @@ def rule_check(
     return problems
 
 
-def _end_open_episodes(rule: EscalationRule) -> None:
+def rule_episodes_end(rule: EscalationRule) -> None:
+    """End the rule's open episodes: it is off, and nothing watches whether they still match."""
     RuleFiring.objects.filter(rule=rule, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
