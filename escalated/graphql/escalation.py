@@ -34,9 +34,10 @@ from escalated.graphql.ids import load_optional
 from escalated.graphql.queries import guard
 from escalated.graphql.types import DepartmentNode, TagNode, TicketNode, UserNode
 from escalated.services.common import UNSET
-from escalated.services.escalation.actions import ACTIONS, Action
-from escalated.services.escalation.conditions import FIELDS, Field
+from escalated.services.escalation.actions import ACTIONS
+from escalated.services.escalation.conditions import FIELDS
 from escalated.services.escalation.evaluation import escalation_rule_preview
+from escalated.services.escalation.values import Referring
 
 EscalationTrigger = strawberry.enum(
     models.RuleTrigger,
@@ -134,7 +135,7 @@ class EscalationActionInput:
     )
 
 
-def _reference(registry: Mapping[str, Field | Action], name: Any) -> type[Model] | None:
+def _reference(registry: Mapping[str, Referring], name: Any) -> type[Model] | None:
     """The model whose rows a condition field's or action's values name, if any."""
     entry = registry.get(name) if isinstance(name, str) else None
     return None if entry is None else entry.reference

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.db.models import Model
 
 from escalated.access import Role, SystemActor, role_of
 from escalated.errors import DomainError, ErrorCode, Problem
@@ -21,6 +19,7 @@ from escalated.models import Priority, Ticket
 from escalated.services import tickets
 from escalated.services.escalation.values import (
     BadValue,
+    Referring,
     parse_choice,
     parse_id,
     parse_text,
@@ -41,16 +40,11 @@ class Context:
     targets: dict[tuple[str, int], Any] = field(default_factory=dict)
 
 
-class Action:
+class Action(Referring):
     """Something a rule can do. Subclasses give :meth:`parse` and :meth:`run`; actions whose
     value names a row set ``reference_model`` and may refuse a row in :meth:`target_problem`."""
 
     label: str
-    reference_model: str | None = None
-
-    @property
-    def reference(self) -> type[Model] | None:
-        return None if self.reference_model is None else apps.get_model(self.reference_model)
 
     def parse(self, value: Any) -> Any:
         raise NotImplementedError

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Exists, Model, OuterRef, Q
 
@@ -23,6 +22,7 @@ from escalated.errors import ErrorCode, Problem
 from escalated.models import Channel, Priority, Reply, Status, Ticket, TicketType
 from escalated.services.escalation.values import (
     BadValue,
+    Referring,
     parse_choice,
     parse_flag,
     parse_hours,
@@ -52,7 +52,7 @@ MAX_LIST = 100
 NO_TICKET = Q(pk__isnull=True)
 
 
-class Field:
+class Field(Referring):
     """Something about a ticket a condition can test.
 
     Subclasses give :meth:`parse` (one value into its Python form) and :meth:`matches` (tickets
@@ -61,12 +61,6 @@ class Field:
 
     label: str
     operators: tuple[Operator, ...] = SET_OPERATORS
-    # The model whose primary keys the values are, for existence checks and id translation.
-    reference_model: str | None = None
-
-    @property
-    def reference(self) -> type[Model] | None:
-        return None if self.reference_model is None else apps.get_model(self.reference_model)
 
     def parse(self, value: Any) -> Any:
         raise NotImplementedError

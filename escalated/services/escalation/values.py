@@ -13,6 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from django.apps import apps
+from django.db.models import Model
+
 from escalated.errors import ErrorCode, Problem
 
 T = TypeVar("T")
@@ -20,6 +23,17 @@ T = TypeVar("T")
 MAX_HOURS = 100_000.0  # about eleven years: anything larger is a typo
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
+
+
+class Referring:
+    """A condition field or action whose values are primary keys of ``reference_model`` (an
+    ``app_label.Model`` name): saving checks the rows exist, and the API gives global ids."""
+
+    reference_model: str | None = None
+
+    @property
+    def reference(self) -> type[Model] | None:
+        return None if self.reference_model is None else apps.get_model(self.reference_model)
 
 
 class BadValue(ValueError):
