@@ -1,6 +1,9 @@
 """Django admin pages: for looking things up and fixing data, not for working tickets (changes
 made here bypass the services, so they send no signals and write no activity)."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,9 +17,11 @@ from escalated.models import (
     CannedResponse,
     Delivery,
     Department,
+    EscalationRule,
     GuestAccess,
     Macro,
     Reply,
+    RuleFiring,
     SatisfactionRating,
     SlaClock,
     SlaPolicy,
@@ -26,6 +31,7 @@ from escalated.models import (
     TicketPresence,
     Webhook,
 )
+from escalated.services.escalation.rules import rule_check, rule_episodes_end
 from escalated.services.outbox import delivery_retry
 
 
@@ -249,3 +255,70 @@ class TicketPresenceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # presence is said by clients (ticketPresence), and lapses on its own
+
+
+class EscalationRuleForm(forms.ModelForm):
+    """Checks conditions and actions against the registries, as the API does."""
+
+    class Meta:
+        model = EscalationRule
+        fields = (
+            "name",
+            "description",
+            "category",
+            "order",
+            "is_active",
+            "trigger",
+            "match",
+            "conditions",
+            "actions",
+            "stop_processing",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        draft = EscalationRule(
+            trigger=cleaned.get("trigger") or "",
+            match=cleaned.get("match") or "",
+            description=cleaned.get("description") or "",
+            category=cleaned.get("category") or "",
+        )
+        problems = rule_check(
+            draft,
+            conditions=cleaned.get("conditions"),
+            actions=cleaned.get("actions"),
+            order=cleaned.get("order"),
+        )
+        for problem in problems:
+            field = (problem.field or "").split(".")[0]
+            self.add_error(field if field in self.fields else None, problem.message)
+        cleaned["conditions"], cleaned["actions"] = draft.conditions, draft.actions
+        return cleaned
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    form = EscalationRuleForm
+    list_display = ("name", "trigger", "is_active", "order", "category", "stop_processing")
+    list_filter = ("is_active", "trigger", "category")
+    search_fields = ("name", "description")
+    ordering = ("order", "id")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            rule_episodes_end(obj)
+
+
+@admin.register(RuleFiring)
+class RuleFiringAdmin(admin.ModelAdmin):
+    list_display = ("rule", "ticket", "fired_at", "acted_at", "ended_at", "error")
+    list_filter = ("rule",)
+    raw_id_fields = ("rule", "ticket")
+    date_hierarchy = "fired_at"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # rules fire; people do not
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # the record of what rules did is not edited

@@ -269,6 +269,7 @@ NOTIFICATIONS = {
         "TICKET_RESOLVED": "ticket resolved, with a rating link (to the requester)",
         "SLA_WARNING": "SLA warning (to the assignee and the department's agents)",
         "SLA_BREACHED": "SLA breach (to the assignee and the department's agents)",
+        "ESCALATION_NOTICE": "escalation rule notice (to whom the rule's notify action names)",
     }.items()
 }
 

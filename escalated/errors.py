@@ -33,6 +33,9 @@ class ErrorCode(StrEnum):
     OVERLAPPING_INTERVALS = "overlapping_intervals"
     INVALID_TIMEZONE = "invalid_timezone"
     IN_USE = "in_use"
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_OPERATOR = "invalid_operator"
+    UNKNOWN_ACTION = "unknown_action"
 
 
 @dataclass(frozen=True)

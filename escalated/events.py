@@ -379,6 +379,28 @@ class GuestTicketClaimed(TicketEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketNotified(TicketEvent):
+    """Someone asked for people to be told about the ticket (an escalation rule's notify action):
+    ``to`` is department, assignee, email or webhooks."""
+
+    verb = "notified"
+    to: str
+    department: Department | None = None
+    email: str = ""
+    message: str = ""
+
+    def change(self) -> Change:
+        after: dict[str, Any] = {"to": self.to}
+        if self.department is not None:
+            after["department"] = _department_label(self.department)
+        if self.email:
+            after["email"] = self.email
+        if self.message:
+            after["message"] = self.message
+        return {}, after
+
+
+@dataclass(frozen=True, kw_only=True)
 class TicketRated(TicketEvent):
     verb = "rated"
     rating: SatisfactionRating
@@ -582,6 +604,9 @@ _NOT_FIELDS = frozenset(
         "metric",
         "due_at",
         "remaining_seconds",
+        "to",
+        "email",
+        "message",
     }
 )
 
@@ -611,6 +636,14 @@ def publish_live(event: TicketEvent) -> None:
     )
 
 
+def evaluate_escalation_rules(event: TicketEvent) -> None:
+    """Event-triggered escalation rules look at the ticket once the change has committed."""
+    # Imported here: the rules act through the services, which import this module.
+    from escalated.services.escalation.evaluation import rules_on_event
+
+    rules_on_event(event)
+
+
 # Run inside the change's transaction: they commit or roll back with it. A handler may carry a
 # ``many`` attribute, a function that handles a whole batch of events at once (record_many).
 IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
@@ -623,6 +656,7 @@ AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (
     send_signals,
     publish_live,
     mail_guest_link,
+    evaluate_escalation_rules,
 )
 
 

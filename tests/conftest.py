@@ -35,6 +35,7 @@ NODE_NAMES = {
     "Webhook": "Webhook",
     "BusinessSchedule": "BusinessSchedule",
     "SlaPolicy": "SlaPolicy",
+    "EscalationRule": "EscalationRule",
 }
 
 

@@ -25,8 +25,10 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from escalated.conf import escalated_settings
 from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.delivery import DeliveryQueries
+from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
+from escalated.graphql.mutations.escalation import EscalationMutations
 from escalated.graphql.mutations.guests import GuestMutations
 from escalated.graphql.mutations.macros import MacroMutations
 from escalated.graphql.mutations.organisation import OrganisationMutations
@@ -39,7 +41,7 @@ from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
 from escalated.graphql.subscriptions import Subscription
 
-Query = merge_types("Query", (CoreQueries, ReportQueries, DeliveryQueries))
+Query = merge_types("Query", (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries))
 Mutation = merge_types(
     "Mutation",
     (
@@ -53,6 +55,7 @@ Mutation = merge_types(
         DeliveryMutations,
         SlaMutations,
         PresenceMutations,
+        EscalationMutations,
     ),
 )
 

@@ -9,6 +9,7 @@ from escalated.models.organisation import AssignmentMode, CannedResponse, Depart
 from escalated.models.presence import PresenceState, TicketPresence
 from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
+from escalated.models.rules import EscalationRule, RuleFiring, RuleMatch, RuleTrigger
 from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
     OPEN_STATUSES,
@@ -44,6 +45,7 @@ __all__ = [
     "DeliveryKind",
     "DeliveryStatus",
     "Department",
+    "EscalationRule",
     "GuestAccess",
     "Macro",
     "Metric",
@@ -51,6 +53,9 @@ __all__ = [
     "Priority",
     "Reply",
     "RoutingCursor",
+    "RuleFiring",
+    "RuleMatch",
+    "RuleTrigger",
     "SatisfactionRating",
     "SlaClock",
     "SlaPolicy",

@@ -31,10 +31,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from escalated import events
-from escalated.access import GuestActor, SystemActor, can_see_ticket, is_staff
+from escalated.access import (
+    GuestActor,
+    SystemActor,
+    TicketAction,
+    can_see_ticket,
+    is_staff,
+    require_ticket_action,
+)
 from escalated.conf import escalated_settings
 from escalated.events import TicketEvent, display_name, person
 from escalated.models import Delivery, DeliveryKind, Department, Reply, Status, Ticket, Webhook
@@ -104,13 +112,17 @@ _current: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar(
 
 
 def _department_agents(ticket: Ticket) -> Iterable[Any]:
+    return _department_agents_of(ticket.department_id)
+
+
+def _department_agents_of(department_id: int | None) -> Iterable[Any]:
     batch = _current.get()
     if batch is not None:
-        return batch.department_agents(ticket.department_id)
-    if ticket.department_id is None:
+        return batch.department_agents(department_id)
+    if department_id is None:
         return []
     return get_user_model().objects.filter(
-        escalated_departments=ticket.department_id, escalated_departments__is_active=True
+        escalated_departments=department_id, escalated_departments__is_active=True
     )
 
 
@@ -146,6 +158,19 @@ def requester_of_agent_reply(event: Any) -> Iterable[Any]:
     return []
 
 
+def notified_people(event: Any) -> Iterable[Any]:
+    """Whom a notice names: a department's agents (default: the ticket's department), the
+    assignee, or an address; "webhooks" names nobody by email."""
+    if event.to == "department":
+        department = event.department or event.ticket.department
+        return [] if department is None else _department_agents_of(department.pk)
+    if event.to == "assignee":
+        return [event.ticket.assignee]
+    if event.to == "email":
+        return [Requester(name="", first_name="", email=event.email, user=None)]
+    return []
+
+
 def requester_when_resolved(event: Any) -> Iterable[Any]:
     return [requester_of(event.ticket)] if event.new == Status.RESOLVED else []
 
@@ -160,6 +185,7 @@ AGENT_REPLY = Email("AGENT_REPLY", "agent_reply", requester_of_agent_reply)
 RESOLVED = Email("TICKET_RESOLVED", "ticket_resolved", requester_when_resolved)
 SLA_WARNING = Email("SLA_WARNING", "sla_warning", assignee_and_department)
 SLA_BREACHED = Email("SLA_BREACHED", "sla_breached", assignee_and_department)
+NOTICE = Email("ESCALATION_NOTICE", "escalation_notice", notified_people)
 
 
 def _assignment(event: Any) -> str:
@@ -184,6 +210,7 @@ ROUTES: dict[type[TicketEvent], Route] = {
     events.TicketRated: Route("ticket.rated"),
     events.SlaWarning: Route("sla.warning", SLA_WARNING),
     events.SlaBreached: Route("sla.breached", SLA_BREACHED),
+    events.TicketNotified: Route("ticket.notified", NOTICE),
 }
 
 
@@ -249,7 +276,7 @@ def _email_rows(
         for user in rule.recipients(event):
             if isinstance(user, Requester):
                 if user.user is None:
-                    rows += _guest_row(event, user, name, {**facts, "template": rule.template})
+                    rows += _address_row(event, user, name, {**facts, "template": rule.template})
                     continue
                 user = user.user
             if user is not None and (batch := _current.get()) is not None:
@@ -278,11 +305,11 @@ def _email_rows(
     return rows
 
 
-def _guest_row(
+def _address_row(
     event: TicketEvent, guest: Requester, name: str, payload: dict[str, Any]
 ) -> list[Delivery]:
-    """A guest requester is reached at the address they gave; they only ever hear of public
-    messages, and never of their own actions."""
+    """Someone reached only at an address (a guest requester, an address a rule names): they only
+    ever hear of public messages, and a guest never of their own actions."""
     reply = getattr(event, "reply", None)
     if (
         not guest.email
@@ -394,3 +421,31 @@ def email_send(row: Delivery, content: outbox.Content) -> None:
 
 
 EMAIL = outbox.Channel(build=email_build, send=email_send)
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+
+def ticket_notify(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    to: str,
+    department: Department | None = None,
+    email: str = "",
+    message: str = "",
+) -> None:
+    """Tell people about ``ticket`` (see :func:`notified_people`); the notice reaches them through
+    the outbox and is on the ticket's timeline."""
+    with transaction.atomic():
+        require_ticket_action(actor, ticket, TicketAction.WORK)
+        events.record(
+            events.TicketNotified(
+                ticket=ticket,
+                actor=actor,
+                to=to,
+                department=department,
+                email=email,
+                message=message,
+            )
+        )

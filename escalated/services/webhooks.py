@@ -48,6 +48,7 @@ WEBHOOK_EVENTS = (
     "reply.created",
     "note.created",
     "ticket.rated",
+    "ticket.notified",
     "sla.warning",
     "sla.breached",
 )
