@@ -14,22 +14,15 @@ def required_text(value: str | None, *, field: str, max_length: int) -> list[Pro
     """Problems with a required, length-limited text field."""
     if value is None or not value.strip():
         return [Problem(f"{field.capitalize()} is required.", ErrorCode.REQUIRED, field)]
-    if len(value) > max_length:
-        return [
-            Problem(
-                f"{field.capitalize()} is {len(value)} characters long; the limit is {max_length}.",
-                ErrorCode.TOO_LONG,
-                field,
-            )
-        ]
-    return []
+    return optional_text(value, field=field, max_length=max_length)
 
 
 def optional_text(value: str | None, *, field: str, max_length: int) -> list[Problem]:
     if value and len(value) > max_length:
         return [
             Problem(
-                f"{field.capitalize()} is {len(value)} characters long; the limit is {max_length}.",
+                f"{field.capitalize()} is {len(value)} characters long; "
+                f"the limit is {max_length}.",
                 ErrorCode.TOO_LONG,
                 field,
             )
