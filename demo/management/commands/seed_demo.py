@@ -13,6 +13,7 @@ from django.db import transaction
 from escalated.access import SystemActor
 from escalated.models import ApiToken, AssignmentMode, Department, Tag, Ticket
 from escalated.services import macros, organisation, ratings, sla_admin, tickets, tokens
+from escalated.services.escalation import rules as escalation_rules
 
 SEEDER = SystemActor("command:seed_demo")
 DEMO_TOKEN = "Demo token"
@@ -104,6 +105,30 @@ class Command(BaseCommand):
             first_response_hours={"low": 24, "medium": 8, "high": 4, "urgent": 1, "critical": 0.5},
             resolution_hours={"low": 72, "medium": 24, "high": 8, "urgent": 4, "critical": 2},
             business_hours_only=True,
+        )
+        escalation_rules.escalation_rule_create(
+            actor=SEEDER,
+            name="Urgent and unanswered",
+            description="Urgent tickets nobody has answered for an hour go up, and Support hears.",
+            category="Response times",
+            trigger="time_based",
+            conditions=[
+                {"field": "priority", "operator": "in", "value": ["urgent", "critical"]},
+                {"field": "no_response_hours", "operator": "greater_than", "value": 1},
+            ],
+            actions=[
+                {"type": "escalate", "value": "unanswered for an hour"},
+                {"type": "notify", "value": {"to": "department", "message": "Please pick up."}},
+            ],
+        )
+        escalation_rules.escalation_rule_create(
+            actor=SEEDER,
+            name="SLA missed: tell the assignee",
+            category="SLA",
+            trigger="sla_breach",
+            actions=[
+                {"type": "notify", "value": {"to": "assignee", "message": "An SLA was missed."}}
+            ],
         )
 
     def _tickets(self, people: dict[str, Any]) -> None:
