@@ -49,6 +49,7 @@ from escalated.models import Delivery, DeliveryKind, Department, Reply, Status, 
 from escalated.services import outbox, webhooks
 from escalated.services.message_ids import message_id, thread_root
 from escalated.services.requesters import Requester, requester_of
+from escalated.services.shared_reads import read_once
 from escalated.services.tickets import is_agent_reply
 
 Recipients = Callable[[TicketEvent], Iterable[Any]]
@@ -85,7 +86,9 @@ class _Batch:
 
     def __init__(self, batch: Sequence[TicketEvent]) -> None:
         self.batch = batch
-        self.endpoints = list(Webhook.objects.filter(is_active=True))
+        self.endpoints = read_once(
+            "webhooks.active", lambda: list(Webhook.objects.filter(is_active=True))
+        )
         self._agents: dict[int, list[Any]] | None = None
         self._people: dict[int, Any] = {}
 

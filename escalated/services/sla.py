@@ -48,6 +48,7 @@ from escalated.services.business_time import (
     Clock,
     WorkingInterval,
 )
+from escalated.services.shared_reads import read_once
 
 ZERO = timedelta(0)
 # Statuses in which no clock runs: the work is done, or the customer has what they asked for.
@@ -193,14 +194,18 @@ def requester_is_guest(ticket: Ticket) -> bool:
 
 
 def active_policies() -> list[SlaPolicy]:
-    """Active policies in the order they are tried, with what their conditions need."""
-    return list(
-        SlaPolicy.objects.filter(is_active=True)
-        .select_related("schedule")
-        .prefetch_related(
-            Prefetch("departments", to_attr="department_list"),
-            Prefetch("tags", to_attr="tag_list"),
-        )
+    """Active policies in the order they are tried, with what their conditions need (read once
+    for a whole run of changes, see :mod:`escalated.services.shared_reads`)."""
+    return read_once(
+        "sla.active_policies",
+        lambda: list(
+            SlaPolicy.objects.filter(is_active=True)
+            .select_related("schedule")
+            .prefetch_related(
+                Prefetch("departments", to_attr="department_list"),
+                Prefetch("tags", to_attr="tag_list"),
+            )
+        ),
     )
 
 

@@ -21,8 +21,7 @@ def optional_text(value: str | None, *, field: str, max_length: int) -> list[Pro
     if value and len(value) > max_length:
         return [
             Problem(
-                f"{field.capitalize()} is {len(value)} characters long; "
-                f"the limit is {max_length}.",
+                f"{field.capitalize()} is {len(value)} characters long; the limit is {max_length}.",
                 ErrorCode.TOO_LONG,
                 field,
             )

@@ -50,6 +50,7 @@ from escalated.services.common import (
     lock_ticket,
 )
 from escalated.services.references import next_ticket_reference
+from escalated.services.shared_reads import shared_reads
 from escalated.services.statuses import apply_status, can_move, require_move
 from escalated.services.text import (
     MAX_BODY,
@@ -578,20 +579,21 @@ def tickets_each(
     activity row named ``verb`` (with ``context``).
     """
     results = []
-    for ticket in tickets:
-        result = BulkResult(ticket)
-        try:
-            with (
-                transaction.atomic(),
-                events.one_activity(verb, context=context),
-                combined_action(actor, ticket),
-            ):
-                result.ticket = apply(ticket)
-        except DomainError as error:
-            result.problems = error.problems
-        except NotAllowed as refusal:
-            result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
-        results.append(result)
+    with shared_reads():
+        for ticket in tickets:
+            result = BulkResult(ticket)
+            try:
+                with (
+                    transaction.atomic(),
+                    events.one_activity(verb, context=context),
+                    combined_action(actor, ticket),
+                ):
+                    result.ticket = apply(ticket)
+            except DomainError as error:
+                result.problems = error.problems
+            except NotAllowed as refusal:
+                result.problems = [Problem(str(refusal), ErrorCode.NOT_ALLOWED, None)]
+            results.append(result)
     return results
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from escalated.errors import DomainError, NotAllowed
 from escalated.models import EscalationRule, RuleFiring, Ticket
 from escalated.services.escalation.actions import Context, Step, rule_actor, run_steps
+from escalated.services.shared_reads import shared_reads
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _act_batch(firing_ids: list[int]) -> Outcome:
     """Act on the episodes no one else is acting on, and mark them acted in the same
     transaction: an episode whose actions did not commit is still waiting for the next run."""
     outcome = Outcome()
-    with transaction.atomic():
+    with transaction.atomic(), shared_reads():
         firings = list(
             RuleFiring.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("rule", "ticket")
