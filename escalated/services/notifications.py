@@ -239,6 +239,12 @@ def event_facts(event: TicketEvent) -> dict[str, Any]:
     }
 
 
+def route_of(event: TicketEvent) -> Route | None:
+    """The route of ``event``'s kind, or of the nearest kind it refines (a guest's new ticket is a
+    new ticket)."""
+    return next((ROUTES[kind] for kind in type(event).__mro__ if kind in ROUTES), None)
+
+
 def notify(event: TicketEvent) -> None:
     """Write the outbox rows ``event`` calls for (runs inside the change's transaction)."""
     notify_many([event])
@@ -246,7 +252,7 @@ def notify(event: TicketEvent) -> None:
 
 def notify_many(batch: Sequence[TicketEvent]) -> None:
     """Write the outbox rows of every event of ``batch``, in one INSERT."""
-    routed = [(event, ROUTES[type(event)]) for event in batch if type(event) in ROUTES]
+    routed = [(event, route) for event in batch if (route := route_of(event)) is not None]
     if not routed:
         return
     context = _Batch([event for event, _route in routed])

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from escalated.models import Delivery, DeliveryKind, DeliveryStatus, Ticket
-from escalated.services import outbox
+from escalated.services import outbox, webhooks
 from escalated.services import tickets as service
 from escalated.services.message_ids import thread_root, ticket_id_from_headers
 from tests.conftest import World, make_user
@@ -256,3 +256,18 @@ def test_a_guest_requester_hears_of_public_replies_by_email_only(
     text, _html = _parts(message)
     assert "It ships today." in text and "Check the carrier" not in text
     assert Delivery.objects.get().recipient_user is None
+
+
+def test_a_guest_ticket_notifies_like_any_new_ticket(helpdesk: World) -> None:
+    webhooks.webhook_create(
+        actor=helpdesk.admin, url="https://hooks.example.com/in", events=[], secret="s" * 32
+    )
+    Delivery.objects.all().delete()
+
+    helpdesk.guest_headers()  # Gus Guest opens a ticket in billing
+
+    rows = Delivery.objects.filter(ticket=helpdesk.guest_ticket)
+    assert sorted(rows.values_list("kind", "event", "recipient")) == [
+        ("email", "ticket.created", "alan@example.com"),
+        ("webhook", "ticket.created", "https://hooks.example.com/in"),
+    ]
