@@ -158,39 +158,47 @@ def test_choosing_candidates_is_set_based(world: World, size: int) -> None:
 # --- purge_activities -------------------------------------------------------------------------
 
 
-def _age_activities(days: int) -> int:
-    """Make every activity row so far ``days`` old; return how many."""
+def _age_activities(world: World, days: int) -> int:
+    """Add two more notes to the world's history (created, replied, noted), make every activity
+    row so far ``days`` old, and return how many rows that is."""
+    for body in ("Second note", "Third note"):
+        tickets.ticket_note_add(ticket=world.ticket, author=world.agent, body=body)
     return TicketActivity.objects.update(created_at=timezone.now() - timedelta(days=days))
 
 
 def test_purge_deletes_old_rows_in_batches_and_keeps_new_ones(world: World) -> None:
-    old = _age_activities(100)
+    old = _age_activities(world, 100)
     tickets.ticket_priority_change(ticket=world.ticket, actor=world.agent, priority="high")
-    assert old == 3
+    assert old == 5
 
     output = _run("purge_activities", "--days", "90", "--batch-size", "2", "-v", "2")
 
     assert "Batch 1: deleted 2 rows." in output and "Batch 2: deleted 1 rows." in output
     assert "Deleted 3 activity rows written more than 90 days ago" in output
     assert "in 2 batches" in output
-    assert list(TicketActivity.objects.values_list("verb", flat=True)) == ["priority_changed"]
+    # The status history stays, however old: SLA clocks are replayed from it.
+    assert list(TicketActivity.objects.values_list("verb", flat=True)) == [
+        "created",
+        "replied",
+        "priority_changed",
+    ]
 
 
 def test_purge_is_safe_to_run_again_and_has_a_dry_run(world: World) -> None:
-    _age_activities(100)
+    _age_activities(world, 100)
 
     dry = _run("purge_activities", "--days", "90", "--dry-run")
-    assert "Would delete 3 activity rows" in dry and TicketActivity.objects.count() == 3
+    assert "Would delete 3 activity rows" in dry and TicketActivity.objects.count() == 5
 
     _run("purge_activities", "--days", "90")
     again = _run("purge_activities", "--days", "90")
 
     assert "Deleted 0 activity rows" in again and "in 0 batches" in again
-    assert TicketActivity.objects.count() == 0
+    assert TicketActivity.objects.count() == 2
 
 
 def test_purge_needs_days_unless_the_setting_gives_them(world: World) -> None:
-    _age_activities(40)
+    _age_activities(world, 40)
 
     with pytest.raises(CommandError, match="ACTIVITY_RETENTION_DAYS"):
         _run("purge_activities")

@@ -58,7 +58,10 @@ def resolved_ticket_close(*, ticket_id: int, actor: Any, cutoff: datetime) -> Ti
 
 
 def activities_before(cutoff: datetime) -> QuerySet[TicketActivity]:
-    return TicketActivity.objects.filter(created_at__lt=cutoff)
+    """Timeline rows older than ``cutoff``, except those recording a status: they are the
+    ticket's status history, which SLA clocks are replayed from whenever the ticket changes
+    (see :func:`escalated.services.sla.ticket_history`)."""
+    return TicketActivity.objects.filter(created_at__lt=cutoff).exclude(after__has_key="status")
 
 
 def activities_purge(*, cutoff: datetime, batch_size: int = BATCH_SIZE) -> Iterator[int]:

@@ -19,7 +19,7 @@ from escalated.services.housekeeping import (
 class Command(BaseCommand):
     help = (
         "Delete ticket activity rows older than N days (default: the ACTIVITY_RETENTION_DAYS "
-        "setting), in batches."
+        "setting), in batches. Rows recording a status are kept: SLA clocks replay them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
