@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from escalated.access import forget, require_admin, require_may_manage, require_staff
-from escalated.errors import ErrorCode, Problem, collect
+from escalated.errors import DomainError, ErrorCode, Problem, collect
 from escalated.models import AssignmentMode, CannedResponse, Department, Tag
 from escalated.services.common import UNSET, Unset, choice, reshare, set_given
 from escalated.services.text import MAX_BODY, optional_text, required_text
+from escalated.services.tickets import ticket_tags_remove, tickets_each
 
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
@@ -130,8 +131,19 @@ def _department_save(
 
 
 def department_delete(*, actor: Any, department: Department) -> None:
-    """Delete a department; its tickets stay, in no department."""
+    """Delete a department that holds no tickets. One that does is refused: its tickets would
+    fall into no department, where every agent sees them, without any change being recorded.
+    Move them first (ticketsBulkUpdate), or deactivate the department instead."""
     require_admin(actor)
+    held = department.tickets.count()
+    if held:
+        raise DomainError(
+            f"{held} ticket{'s are' if held != 1 else ' is'} in {department.name!r}: move "
+            f"{'them' if held != 1 else 'it'} to another department first, or deactivate the "
+            "department instead.",
+            code=ErrorCode.IN_USE,
+            field="id",
+        )
     department.delete()
 
 
@@ -182,8 +194,25 @@ def tag_update(
 
 
 def tag_delete(*, actor: Any, tag: Tag) -> None:
+    """Take the tag off every ticket, each through the service (so the timeline, signals, SLA
+    policies and rules see it go), then delete it."""
     require_admin(actor)
-    tag.delete()
+    with transaction.atomic():
+        results = tickets_each(
+            tickets=tag.tickets.all(),
+            actor=actor,
+            apply=lambda ticket: ticket_tags_remove(ticket=ticket, actor=actor, tags=[tag]),
+            verb="tags_changed",
+        )
+        refused = [r for r in results if not r.ok]
+        if refused:
+            raise DomainError(
+                f"The tag could not be taken off {refused[0].ticket.reference}: "
+                f"{refused[0].problems[0].message}",
+                code=ErrorCode.INVALID,
+                field="id",
+            )
+        tag.delete()
 
 
 # --- canned responses -------------------------------------------------------------------------
