@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from escalated.models import EscalationRule, RuleFiring, Ticket, TicketActivity
 from escalated.services import tickets
 from escalated.services.escalation import rules
+from escalated.services.escalation.evaluation import escalations_evaluate
 from tests.conftest import World
 
 
@@ -225,3 +227,20 @@ def test_event_rules_cost_a_few_statements_per_change(
     # the episodes of the rules it does not match.
     with django_assert_num_queries(3):
         rules_hook()
+
+
+def test_an_episode_left_waiting_by_a_crash_is_acted_on_by_the_next_sweep(world: World) -> None:
+    rule = rules.escalation_rule_create(
+        actor=world.admin,
+        name="Tag on change",
+        trigger="ticket_updated",
+        actions=[{"type": "add_tag", "value": world.urgent.pk}],
+    )
+    # The process died between claiming the episode (after a change) and acting on it.
+    RuleFiring.objects.create(rule=rule, ticket=world.ticket, fired_at=timezone.now())
+
+    report = escalations_evaluate()
+
+    assert report.outcome.acted == 1
+    assert list(world.ticket.tags.all()) == [world.urgent]
+    assert RuleFiring.objects.get().acted_at is not None

@@ -97,12 +97,12 @@ def end_for_ticket(ticket_id: int, rule_ids: Iterable[int], now: datetime) -> in
 ACTING_ORDER = ("ticket_id", "rule__order", "rule_id", "id")
 
 
-def pending(rule_ids: Iterable[int]) -> list[int]:
-    """Open episodes of these rules whose actions have not run, in acting order."""
+def pending(rules: Iterable[int] | QuerySet[Any]) -> list[int]:
+    """Open episodes of these rules (ids, or a query of them) whose actions have not run, in
+    acting order."""
+    ids = rules if isinstance(rules, QuerySet) else list(rules)
     return list(
-        RuleFiring.objects.filter(
-            rule_id__in=list(rule_ids), acted_at__isnull=True, ended_at__isnull=True
-        )
+        RuleFiring.objects.filter(rule_id__in=ids, acted_at__isnull=True, ended_at__isnull=True)
         .order_by(*ACTING_ORDER)
         .values_list("pk", flat=True)
     )

@@ -133,8 +133,10 @@ def escalations_evaluate(*, now: datetime | None = None, dry_run: bool = False) 
         episodes.end_unmatched(each.rule, each.tickets, now)
         claimed = episodes.claim(each.rule, each.tickets, now)
         report.rules.append(RuleRun(each.rule, [c.ticket_id for c in claimed]))
-    # Claimed just now, plus any a crashed or concurrent run left waiting.
-    report.outcome = episodes.act(episodes.pending(p.rule.pk for p in plans))
+    # Claimed just now, plus any a crashed or concurrent run left waiting: event rules' episodes
+    # too, whose actions run right after a change and are retried here if they did not.
+    active = EscalationRule.objects.filter(is_active=True).values("pk")
+    report.outcome = episodes.act(episodes.pending(active))
     return report
 
 
