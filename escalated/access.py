@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from escalated.conf import escalated_settings
@@ -207,20 +207,36 @@ def can_see_reply(actor: Any, reply: Reply, ticket: Ticket) -> bool:
 
 
 def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
-    """People the actor may look up: everyone for staff; for a customer, themselves and the
-    staff who work their tickets (assignees and authors of public replies)."""
-    from escalated.models import Reply, Ticket
+    """People the actor may look up.
 
-    if is_staff(actor):
+    Admins: everyone; so do agents when AGENT_SCOPE is "all". Other agents: the staff (members of
+    any department, superusers) and the people on the tickets they can see (requesters,
+    assignees, reply authors). A customer or guest: themselves and the staff who work their
+    tickets (assignees and authors of public replies).
+    """
+    from escalated.models import Department, Reply, Ticket
+
+    role = role_of(actor)
+    if role in (Role.ADMIN, Role.SYSTEM):
         return queryset
-    if role_of(actor) is Role.ANONYMOUS:
+    if role is Role.AGENT and escalated_settings.AGENT_SCOPE == "all":
+        return queryset
+    if role is Role.ANONYMOUS:
         return queryset.none()
     mine = visible_tickets(actor, Ticket.objects.all())
+    authors = Reply.objects.filter(ticket__in=mine, author__isnull=False)
+    if role is not Role.AGENT:
+        authors = authors.filter(is_internal_note=False)
     people = Q(pk__in=mine.filter(assignee__isnull=False).values("assignee_id")) | Q(
-        pk__in=Reply.objects.filter(
-            ticket__in=mine, is_internal_note=False, author__isnull=False
-        ).values("author_id")
+        pk__in=authors.values("author_id")
     )
+    if role is Role.AGENT:
+        members = Department.agents.through.objects.filter(user_id=OuterRef("pk"))
+        people |= (
+            Q(pk__in=mine.filter(requester__isnull=False).values("requester_id"))
+            | Q(Exists(members))
+            | Q(is_superuser=True)
+        )
     if actor.pk is not None:  # a guest is nobody's user row
         people |= Q(pk=actor.pk)
     return queryset.filter(people)

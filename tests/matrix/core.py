@@ -241,8 +241,9 @@ MUTATIONS = [
         "apiTokenCreate (for the customer)",
         payload_mutation("apiTokenCreate", "ApiTokenCreateInput", "token"),
         lambda w: {"input": {"name": "cli", "userId": gid(w.customer)}},
-        # Customers may name only themselves; staff may name anyone but only admins may issue.
-        only({"admin", "customer"}, other_customer=NOT_FOUND),
+        # Customers may name only themselves; agents may name the people on tickets they can
+        # see (the outsider cannot see this customer), but only admins may issue.
+        only({"admin", "customer"}, other_customer=NOT_FOUND, outsider=NOT_FOUND),
     ),
     Op(
         "apiTokenRevoke (the customer's)",
