@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
-from escalated.conf import setting_problems
+from escalated.conf import escalated_settings, setting_problems
 
 
 @register()
@@ -36,3 +36,18 @@ def check_content_sniffing(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         ]
     return []
+
+
+@register()
+def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Only the self-hosted mode exists so far: say so rather than pretend to sync."""
+    mode = escalated_settings.MODE
+    if mode == "self_hosted":
+        return []
+    return [
+        Warning(
+            f"ESCALATED['MODE'] is {mode!r}, but only 'self_hosted' is implemented: tickets stay "
+            "in this database and nothing is sent to HOSTED_API_URL.",
+            id="escalated.W001",
+        )
+    ]

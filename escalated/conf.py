@@ -493,8 +493,8 @@ OPTIONS: dict[str, Option] = {
         None,
         _is_optional_str,
         "The guest ticket page a magic link opens, with {token} where the token goes, e.g. "
-        "'https://help.example.com/guest/{token}'. None: '/<ROUTE_PREFIX>/guest/{token}' on "
-        "the host that served the request.",
+        "'https://help.example.com/guest/{token}'. None: '/<ROUTE_PREFIX>/guest/{token}'. A bare "
+        "path is made absolute against SITE_URL, never against the request's Host header.",
     ),
     "GUEST_RATE_LIMIT": Option({}, _dict, "Limits on guestTicketCreate.", GUEST_RATE_LIMIT),
     "GUEST_CLAIM_EMAIL_VERIFIED": Option(

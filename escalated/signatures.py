@@ -53,7 +53,7 @@ def _parse(header: str) -> tuple[int, list[str]]:
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
         if key == "t":
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise SignatureError("The signature's timestamp is not a number.")
             timestamp = int(value)
         elif key == "v1" and value:

@@ -118,3 +118,13 @@ def test_last_used_is_recorded_without_a_write_per_request(world: World) -> None
     assert first is not None and second is not None
     assert first.last_used_at is not None
     assert second.last_used_at == first.last_used_at
+
+
+def test_a_token_cannot_issue_tokens(world: World) -> None:
+    _row, raw = tokens.api_token_create(actor=world.agent, name="cli")
+    mint = {"query": 'mutation { apiTokenCreate(input: {name: "heir"}) { token errors { code } } }'}
+
+    response = _post(mint, raw)
+
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert ApiToken.objects.count() == 1

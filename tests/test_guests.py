@@ -66,7 +66,9 @@ def test_anyone_opens_a_guest_ticket_and_gets_a_magic_link(
     (message,) = mail.outbox
     assert message.to == ["gail@example.net"]
     assert message.subject == f"[{result['ticket']['reference']}] Where is my order?"
-    assert f"http://testserver/support/guest/{token}" in message.body
+    # A bare path is made absolute against SITE_URL, never against the request's Host header.
+    assert f"http://localhost:8000/support/guest/{token}" in message.body
+    assert "testserver" not in message.body
     # Stored only as a hash; the timeline never sees the token or the link.
     access = GuestAccess.objects.get()
     assert token not in str(GuestAccess.objects.values().get())

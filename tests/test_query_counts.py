@@ -110,3 +110,23 @@ def test_customer_queue_statements_are_constant(world: World, gql: Any, size: in
     assert node["sla"] is None  # service levels are the helpdesk's business
     # As for agents, with the role costing both permission look-ups and the department check.
     assert count == 11
+
+
+THREADS = """{ tickets(first: 50) { edges { node {
+    replies(first: 5) { edges { node { body ticket { id reference } } } } } } } }"""
+
+
+@pytest.mark.parametrize("size", [5, 20])
+def test_replies_with_their_ticket_cost_the_same_at_any_size(
+    world: World, gql: Any, size: int
+) -> None:
+    _fill(world, size)
+    gql.client.force_login(world.agent)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = gql.client.post(gql.url, {"query": THREADS}, content_type="application/json")
+
+    edges = data_of(response.json())["tickets"]["edges"]
+    assert all(r["node"]["ticket"] for e in edges for r in e["node"]["replies"]["edges"])
+    # Session, user, the agent's departments; tickets; replies with their tickets (one join).
+    assert len(queries) == 5

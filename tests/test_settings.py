@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from escalated.checks import check_escalated_settings
+from escalated.checks import check_escalated_settings, check_hosting_mode
 from escalated.conf import escalated_settings
 
 
@@ -86,3 +86,12 @@ def test_a_bad_setting_stops_start_up() -> None:
         call_command("check")
 
     assert "escalated.E001" in str(stop.value)
+
+
+def test_a_hosting_mode_not_built_yet_is_a_warning(settings: Any) -> None:
+    settings.ESCALATED = {"MODE": "synced"}
+    [warning] = check_hosting_mode()
+
+    assert warning.id == "escalated.W001" and "only 'self_hosted' is implemented" in warning.msg
+    settings.ESCALATED = {}
+    assert check_hosting_mode() == []

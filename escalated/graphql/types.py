@@ -18,6 +18,7 @@ from escalated import models
 from escalated.access import (
     GuestActor,
     Role,
+    can_see_ticket,
     is_staff,
     role_of,
     visible_attachments,
@@ -236,9 +237,10 @@ class ReplyNode(relay.Node):
     def attachments(self, root: models.Reply, info: Info) -> list[AttachmentNode]:
         return _attachments(root, info)
 
-    @strawberry_django.field(only=["ticket_id"])
+    @strawberry_django.field(select_related=["ticket"])
     def ticket(self, root: models.Reply, info: Info) -> TicketNode | None:
-        return visible_tickets(viewer(info)).filter(pk=root.ticket_id).first()
+        # A reply the viewer can read is on a ticket they can see; checked again in memory.
+        return root.ticket if can_see_ticket(viewer(info), root.ticket) else None
 
     @classmethod
     def get_queryset(

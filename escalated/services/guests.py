@@ -42,16 +42,16 @@ def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def guest_link(raw_token: str, *, base_url: str | None = None) -> str:
+def guest_link(raw_token: str) -> str:
     """The magic link for ``raw_token``: GUEST_LINK_URL with the token in place of ``{token}``,
-    made absolute against ``base_url`` (the serving host) when the setting is a bare path."""
+    made absolute against SITE_URL (as every link in an email is) when it is a bare path."""
     template = (
         escalated_settings.GUEST_LINK_URL
         or f"/{escalated_settings.ROUTE_PREFIX.strip('/')}/guest/{{token}}"
     )
     link = template.replace("{token}", raw_token)
-    if base_url and link.startswith("/"):
-        return base_url.rstrip("/") + link
+    if link.startswith("/"):
+        return str(escalated_settings.SITE_URL).rstrip("/") + link
     return link
 
 
@@ -140,7 +140,6 @@ def guest_ticket_create(
     department: Department | None = None,
     attachments: Sequence[Any] = (),
     client_ip: str | None = None,
-    base_url: str | None = None,
 ) -> tuple[Ticket, str]:
     """Open a ticket for someone without an account, when GUEST_TICKETS_ENABLED.
 
@@ -178,7 +177,7 @@ def guest_ticket_create(
                 routed=routed,
                 guest_name=access.name,
                 guest_email=email,
-                guest_link=guest_link(raw, base_url=base_url),
+                guest_link=guest_link(raw),
             )
         )
     return ticket, raw
@@ -199,7 +198,7 @@ def _open_guest_access(ticket: Ticket) -> GuestAccess:
     return access
 
 
-def guest_token_rotate(*, ticket: Ticket, actor: Any, base_url: str | None = None) -> Ticket:
+def guest_token_rotate(*, ticket: Ticket, actor: Any) -> Ticket:
     """Replace a guest ticket's token (staff): every earlier link, and every signed download
     link made with it, stops working; the guest is emailed the new link."""
     with transaction.atomic():
@@ -216,7 +215,7 @@ def guest_token_rotate(*, ticket: Ticket, actor: Any, base_url: str | None = Non
                 actor=actor,
                 guest_name=access.name,
                 guest_email=access.email,
-                guest_link=guest_link(raw, base_url=base_url),
+                guest_link=guest_link(raw),
             )
         )
     return ticket

@@ -22,12 +22,6 @@ from escalated.services import guests as service
 Errors = strawberry.field(default_factory=list)
 
 
-def _base_url(info: Info) -> str:
-    """The serving host, to make magic links absolute when GUEST_LINK_URL is a bare path."""
-    request: HttpRequest = info.context.request
-    return request.build_absolute_uri("/")
-
-
 @strawberry.input
 class GuestTicketCreateInput:
     name: str | None = strawberry.field(default=None, description="Required.")
@@ -104,7 +98,6 @@ class GuestMutations:
             ),
             attachments=input.attachments or (),
             client_ip=request.META.get("REMOTE_ADDR"),
-            base_url=_base_url(info),
         )
         # The caller is that guest now: the payload shows the ticket as the guest sees it.
         request.escalated_guest = service.guest_authenticate(token)  # type: ignore[attr-defined]
@@ -121,7 +114,6 @@ class GuestMutations:
         ticket = service.guest_token_rotate(
             ticket=load(info, input.ticket_id, TicketNode, field="ticket_id"),
             actor=viewer(info),
-            base_url=_base_url(info),
         )
         return GuestTokenRotatePayload(ticket=ticket)
 

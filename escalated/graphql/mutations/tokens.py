@@ -7,7 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry import Info, relay
 
-from escalated.graphql.context import viewer
+from escalated.errors import NotAllowed
+from escalated.graphql.context import api_token, viewer
 from escalated.graphql.enums import ApiTokenScope
 from escalated.graphql.errors import UserError, mutation_payload
 from escalated.graphql.ids import load, load_optional
@@ -54,9 +55,15 @@ class ApiTokenRevokePayload:
 
 @strawberry.type
 class TokenMutations:
-    @strawberry.mutation(description="Issue an API token for headless clients.")
+    @strawberry.mutation(
+        description="Issue an API token for headless clients (from a signed-in session: a "
+        "request authenticated by a token cannot issue tokens)."
+    )
     @mutation_payload
     def api_token_create(self, info: Info, input: ApiTokenCreateInput) -> ApiTokenCreatePayload:
+        if api_token(info) is not None:
+            # Otherwise a leaked token could mint its own successor and outlive its revocation.
+            raise NotAllowed("Issue API tokens from a signed-in session, not with a token.")
         token, raw = service.api_token_create(
             actor=viewer(info),
             name=input.name,
