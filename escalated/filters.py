@@ -11,6 +11,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.utils import timezone
 
 from escalated.access import is_staff
+from escalated.authentication import request_actor
 from escalated.models import (
     PRIORITY_RANK,
     STATUS_RANK,
@@ -28,7 +29,13 @@ from escalated.models import (
 
 
 class TicketFilter(django_filters.FilterSet):
-    """Filters for a ticket queue. Pass ``request`` so viewer-relative filters know the viewer."""
+    """Filters for a ticket queue. Pass ``request`` so viewer-relative filters know the viewer.
+
+    Filters on what only staff may see (tags, SLA clocks) are refused to everyone else: a
+    customer filtering their own tickets by a tag id would learn which tags they carry.
+    """
+
+    STAFF_ONLY = ("tag", "sla_breached", "sla_due_before")
 
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
@@ -51,7 +58,25 @@ class TicketFilter(django_filters.FilterSet):
 
     @property
     def viewer(self) -> Any:
-        return getattr(self.request, "user", None)
+        return request_actor(self.request) if self.request is not None else None
+
+    def is_valid(self) -> bool:
+        valid = bool(super().is_valid())
+        if valid and not is_staff(self.viewer):
+            for name in self._staff_only_given():
+                self.form.add_error(name, "Only agents can filter by this.")
+                valid = False
+        return valid
+
+    def filter_queryset(self, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if not is_staff(self.viewer):  # whoever skipped is_valid() still gets no answer
+            for name in self._staff_only_given():
+                self.form.cleaned_data[name] = None
+        return super().filter_queryset(queryset)
+
+    def _staff_only_given(self) -> list[str]:
+        data = self.form.cleaned_data
+        return [name for name in self.STAFF_ONLY if data.get(name) not in (None, "")]
 
     def filter_tag(self, queryset: QuerySet[Ticket], name: str, value: int) -> QuerySet[Ticket]:
         tagged = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"), tag_id=value)

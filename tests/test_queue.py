@@ -177,3 +177,37 @@ def test_the_filterset_works_from_query_parameters(world: World, queue: dict[str
     )
 
     assert list(filterset.qs) == [queue["urgent"]]
+
+
+@pytest.mark.parametrize(
+    "filter",
+    [{"tag": "TAG"}, {"slaBreached": False}, {"slaDueBefore": "2030-01-01T00:00:00+00:00"}],
+    ids=["tag", "slaBreached", "slaDueBefore"],
+)
+def test_customers_cannot_filter_on_what_only_staff_see(
+    world: World, gql: Any, filter: dict[str, Any]
+) -> None:
+    if "tag" in filter:
+        tickets.ticket_tags_add(ticket=world.ticket, actor=world.agent, tags=[world.urgent])
+        filter = {"tag": gid(world.urgent)}
+
+    refused = gql(QUERY, {"filter": filter}, user=world.customer)
+    allowed = gql(QUERY, {"filter": filter}, user=world.agent)
+
+    assert "Only agents can filter by this." in refused["errors"][0]["message"]
+    assert refused["data"] is None
+    assert "errors" not in allowed
+
+
+def test_the_filterset_drops_staff_only_filters_for_others_even_unchecked(
+    world: World, queue: dict[str, Ticket]
+) -> None:
+    class Request:
+        user = world.customer
+
+    # A door that forgets is_valid() still learns nothing from a staff-only filter.
+    filterset = TicketFilter(
+        {"tag": world.urgent.pk}, queryset=Ticket.objects.all(), request=Request()
+    )
+
+    assert filterset.qs.count() == Ticket.objects.count()
