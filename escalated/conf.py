@@ -270,6 +270,7 @@ NOTIFICATIONS = {
         "SLA_WARNING": "SLA warning (to the assignee and the department's agents)",
         "SLA_BREACHED": "SLA breach (to the assignee and the department's agents)",
         "ESCALATION_NOTICE": "escalation rule notice (to whom the rule's notify action names)",
+        "GUEST_LINK": "guest's magic link (to the guest, on a new guest ticket or a rotated link)",
     }.items()
 }
 

@@ -575,19 +575,6 @@ def send_signals(event: TicketEvent) -> None:
         signal.send(sender=sender, **kwargs)
 
 
-def mail_guest_link(event: TicketEvent) -> None:
-    if isinstance(event, GuestTicketCreated | GuestLinkRotated):
-        from escalated.guest_mail import send_guest_link
-
-        send_guest_link(
-            ticket=event.ticket,
-            name=event.guest_name,
-            email=event.guest_email,
-            link=event.guest_link,
-            rotated=isinstance(event, GuestLinkRotated),
-        )
-
-
 # Activity keys that name a ticket field other than by the field's own name.
 _CHANGED_FIELD = {"tags_added": "tags", "tags_removed": "tags"}
 # Activity keys that describe the action rather than a field of the ticket.
@@ -655,7 +642,6 @@ IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
 AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (
     send_signals,
     publish_live,
-    mail_guest_link,
     evaluate_escalation_rules,
 )
 

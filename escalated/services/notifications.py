@@ -45,7 +45,16 @@ from escalated.access import (
 )
 from escalated.conf import escalated_settings
 from escalated.events import TicketEvent, display_name, person
-from escalated.models import Delivery, DeliveryKind, Department, Reply, Status, Ticket, Webhook
+from escalated.models import (
+    Delivery,
+    DeliveryKind,
+    Department,
+    GuestAccess,
+    Reply,
+    Status,
+    Ticket,
+    Webhook,
+)
 from escalated.services import outbox, webhooks
 from escalated.services.message_ids import message_id, thread_root
 from escalated.services.requesters import Requester, requester_of
@@ -63,17 +72,24 @@ class Email:
     switch: str
     template: str
     recipients: Recipients
+    # What the email needs beyond the event's record (put in the row's payload, under "context").
+    context: Callable[[Any], dict[str, Any]] | None = None
+    # A receipt for the person who acted (a guest's magic link), not a notification about them.
+    to_actor: bool = False
 
 
 class Route:
     """What one kind of ticket event sends: a webhook event (a name, or a function of the event
     giving one) and any number of emails."""
 
-    def __init__(self, webhook: str | Callable[[Any], str], *emails: Email) -> None:
+    def __init__(self, webhook: str | Callable[[Any], str] | None, *emails: Email) -> None:
         self.webhook = webhook
         self.emails = emails
 
     def event_name(self, event: TicketEvent) -> str:
+        """The webhook event's name, or (for a route without webhooks) the kind of event."""
+        if self.webhook is None:
+            return event.verb
         return self.webhook if isinstance(self.webhook, str) else self.webhook(event)
 
 
@@ -174,6 +190,14 @@ def notified_people(event: Any) -> Iterable[Any]:
     return []
 
 
+def the_guest(event: Any) -> Iterable[Any]:
+    return [Requester(name=event.guest_name, first_name="", email=event.guest_email, user=None)]
+
+
+def guest_link_context(event: Any) -> dict[str, Any]:
+    return {"link": event.guest_link, "rotated": isinstance(event, events.GuestLinkRotated)}
+
+
 def requester_when_resolved(event: Any) -> Iterable[Any]:
     return [requester_of(event.ticket)] if event.new == Status.RESOLVED else []
 
@@ -189,6 +213,9 @@ RESOLVED = Email("TICKET_RESOLVED", "ticket_resolved", requester_when_resolved)
 SLA_WARNING = Email("SLA_WARNING", "sla_warning", assignee_and_department)
 SLA_BREACHED = Email("SLA_BREACHED", "sla_breached", assignee_and_department)
 NOTICE = Email("ESCALATION_NOTICE", "escalation_notice", notified_people)
+# The magic link is the guest's only way back to their ticket: always sent, and wiped from the
+# outbox once it is (see outbox.REDACT).
+GUEST_LINK = Email("GUEST_LINK", "guest_link", the_guest, context=guest_link_context, to_actor=True)
 
 
 def _assignment(event: Any) -> str:
@@ -214,6 +241,10 @@ ROUTES: dict[type[TicketEvent], Route] = {
     events.SlaWarning: Route("sla.warning", SLA_WARNING),
     events.SlaBreached: Route("sla.breached", SLA_BREACHED),
     events.TicketNotified: Route("ticket.notified", NOTICE),
+    events.GuestTicketCreated: Route(
+        "ticket.created", NEW_TICKET, ASSIGNED_ON_CREATION, GUEST_LINK
+    ),
+    events.GuestLinkRotated: Route(None, GUEST_LINK),
 }
 
 
@@ -262,7 +293,8 @@ def notify_many(batch: Sequence[TicketEvent]) -> None:
         for event, route in routed:
             name = route.event_name(event)
             facts = event_facts(event)
-            rows += webhooks.webhook_rows(event, name, facts, endpoints=context.endpoints)
+            if route.webhook is not None:
+                rows += webhooks.webhook_rows(event, name, facts, endpoints=context.endpoints)
             if "email" in escalated_settings.NOTIFICATION_CHANNELS:
                 rows += _email_rows(event, route, name, facts)
     finally:
@@ -282,10 +314,13 @@ def _email_rows(
     for rule in route.emails:
         if not switches[rule.switch]:
             continue
+        payload = {**facts, "template": rule.template}
+        if rule.context is not None:
+            payload.update({"context": rule.context(event), outbox.REDACT: True})
         for user in rule.recipients(event):
             if isinstance(user, Requester):
                 if user.user is None:
-                    rows += _address_row(event, user, name, {**facts, "template": rule.template})
+                    rows += _address_row(event, user, name, payload, to_actor=rule.to_actor)
                     continue
                 user = user.user
             if user is not None and (batch := _current.get()) is not None:
@@ -308,21 +343,27 @@ def _email_rows(
                     ticket=event.ticket,
                     recipient_user=user,
                     recipient=user.email,
-                    payload={**facts, "template": rule.template},
+                    payload=payload,
                 )
             )
     return rows
 
 
 def _address_row(
-    event: TicketEvent, guest: Requester, name: str, payload: dict[str, Any]
+    event: TicketEvent,
+    guest: Requester,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    to_actor: bool = False,
 ) -> list[Delivery]:
     """Someone reached only at an address (a guest requester, an address a rule names): they only
-    ever hear of public messages, and a guest never of their own actions."""
+    ever hear of public messages, and a guest never of their own actions (unless the email is a
+    receipt meant for them, ``to_actor``)."""
     reply = getattr(event, "reply", None)
     if (
         not guest.email
-        or isinstance(event.actor, GuestActor)
+        or (isinstance(event.actor, GuestActor) and not to_actor)
         or (reply is not None and reply.is_internal_note)
     ):
         return []
@@ -386,6 +427,9 @@ def email_build(row: Delivery) -> outbox.Content:
         "after": payload.get("after", {}),
         "ticket_url": ticket_link(escalated_settings.TICKET_URL, ticket),
         "rating_url": ticket_link(escalated_settings.RATING_URL, ticket),
+        "guest": GuestAccess.objects.filter(ticket_id=ticket.pk).first(),
+        "can_close": escalated_settings.ALLOW_CUSTOMER_CLOSE,
+        **payload.get("context", {}),
     }
     base = f"escalated/email/{payload['template']}"
     line = re.sub(r"\s+", " ", render_to_string(f"{base}.subject.txt", context)).strip()

@@ -219,8 +219,21 @@ def attempt(
         last_error="",
         claim_token="",
         updated_at=at,
+        **_delivered_fields(row),
     )
     return "delivered"
+
+
+# A payload key: the row carries a secret (a guest's magic link), so once it is delivered its
+# payload's "context" and its built content are wiped, and no copy of the secret stays at rest.
+REDACT = "redact_after_send"
+
+
+def _delivered_fields(row: Delivery) -> dict[str, Any]:
+    if not row.payload.get(REDACT):
+        return {}
+    kept = {key: value for key, value in row.payload.items() if key != "context"}
+    return {"payload": {**kept, "redacted": True}, "content": None}
 
 
 def _owned(row: Delivery) -> Any:

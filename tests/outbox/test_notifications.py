@@ -269,5 +269,6 @@ def test_a_guest_ticket_notifies_like_any_new_ticket(helpdesk: World) -> None:
     rows = Delivery.objects.filter(ticket=helpdesk.guest_ticket)
     assert sorted(rows.values_list("kind", "event", "recipient")) == [
         ("email", "ticket.created", "alan@example.com"),
+        ("email", "ticket.created", "gus@example.org"),  # the magic link
         ("webhook", "ticket.created", "https://hooks.example.com/in"),
     ]
