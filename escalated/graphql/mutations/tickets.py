@@ -21,7 +21,7 @@ from escalated.graphql.errors import (
     staff_mutation_payload,
     user_errors,
 )
-from escalated.graphql.ids import load, load_many, load_optional
+from escalated.graphql.ids import load, load_each, load_many, load_optional
 from escalated.graphql.types import DepartmentNode, ReplyNode, TagNode, TicketNode, UserNode
 from escalated.models import Channel, Status, Ticket
 from escalated.services import tickets as service
@@ -530,12 +530,7 @@ def bulk_results(
     """Load each ticket id through the viewer's scope, ``run`` the action on those found, and
     answer one result per id, in the order given (an id naming nothing visible: NOT_FOUND)."""
     service.require_batch_size(len(gids))
-    loaded: list[Ticket | DomainError] = []
-    for gid in gids:
-        try:
-            loaded.append(load(info, gid, TicketNode, field="ticket_ids"))
-        except DomainError as error:
-            loaded.append(error)
+    loaded: list[Ticket | DomainError] = load_each(info, gids, TicketNode, field="ticket_ids")
     outcomes = iter(run([t for t in loaded if isinstance(t, Ticket)]))
     results = []
     for gid, item in zip(gids, loaded, strict=True):
