@@ -16,7 +16,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.utils.str_converters import to_camel_case
 
-from escalated.access import Role, is_staff, role_of
+from escalated.access import Role, require_admin, require_staff, role_of
 from escalated.errors import DomainError, NotAllowed, Problem
 from escalated.graphql.context import api_token, viewer
 from escalated.graphql.enums import UserErrorCode
@@ -63,7 +63,13 @@ def mutation_payload(resolver: F) -> F:
 def staff_mutation_payload(resolver: F) -> F:
     """As :func:`mutation_payload`, refusing non-staff before any id in the input is looked up,
     so a customer hears "not allowed" rather than "no such agent"."""
-    return _wrap(resolver, admits=_SIGNED_IN, staff_only=True)
+    return _wrap(resolver, admits=_SIGNED_IN, gate=require_staff)
+
+
+def admin_mutation_payload(resolver: F) -> F:
+    """As :func:`mutation_payload`, refusing everyone but helpdesk admins before anything in the
+    input is looked up."""
+    return _wrap(resolver, admits=_SIGNED_IN, gate=require_admin)
 
 
 def guest_mutation_payload(resolver: F) -> F:
@@ -79,7 +85,7 @@ def public_mutation_payload(resolver: F) -> F:
     return _wrap(resolver, admits=_SIGNED_IN | {Role.GUEST, Role.ANONYMOUS})
 
 
-def _wrap(resolver: F, *, admits: frozenset[Role], staff_only: bool = False) -> F:
+def _wrap(resolver: F, *, admits: frozenset[Role], gate: Callable[[Any], None] | None = None) -> F:
     signature = inspect.signature(resolver)
 
     @functools.wraps(resolver)
@@ -90,12 +96,12 @@ def _wrap(resolver: F, *, admits: frozenset[Role], staff_only: bool = False) -> 
         if role not in admits:
             message = "Sign in first." if role is Role.ANONYMOUS else "A guest link cannot do this."
             raise refusal(actor, message)
-        if staff_only and not is_staff(actor):
-            raise refusal(actor, "Only agents can do this.")
         token = api_token(info)
         if token is not None and TokenScope.WRITE not in token.scopes:
             raise refusal(actor, "This API token is read-only.")
         try:
+            if gate is not None:
+                gate(actor)
             return resolver(*args, **kwargs)
         except DomainError as error:
             payload = _payload_class(resolver, signature)

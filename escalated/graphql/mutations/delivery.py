@@ -7,10 +7,9 @@ from typing import Any
 import strawberry
 from strawberry import Info, relay
 
-from escalated.access import require_admin
 from escalated.graphql.context import viewer
 from escalated.graphql.delivery import DeliveryNode, WebhookEvent, WebhookNode
-from escalated.graphql.errors import UserError, mutation_payload
+from escalated.graphql.errors import UserError, admin_mutation_payload
 from escalated.graphql.ids import load
 from escalated.graphql.mutations.organisation import _given
 from escalated.services import outbox, webhooks
@@ -93,7 +92,7 @@ def _event_names(events: list[Any]) -> list[str]:
 @strawberry.type
 class DeliveryMutations:
     @strawberry.mutation(description="Register a webhook endpoint (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def webhook_create(self, info: Info, input: WebhookCreateInput) -> WebhookCreatePayload:
         webhook = webhooks.webhook_create(
             actor=viewer(info),
@@ -106,9 +105,8 @@ class DeliveryMutations:
         return WebhookCreatePayload(webhook=webhook, secret=webhook.secret)
 
     @strawberry.mutation(description="Change a webhook endpoint (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def webhook_update(self, info: Info, input: WebhookUpdateInput) -> WebhookUpdatePayload:
-        require_admin(viewer(info))
         events, secret = _given(input.events), _given(input.secret)
         webhook = webhooks.webhook_update(
             actor=viewer(info),
@@ -122,9 +120,8 @@ class DeliveryMutations:
         return WebhookUpdatePayload(webhook=webhook, secret=None if secret is UNSET else secret)
 
     @strawberry.mutation(description="Remove a webhook endpoint and its delivery log (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def webhook_delete(self, info: Info, input: WebhookDeleteInput) -> WebhookDeletePayload:
-        require_admin(viewer(info))
         webhooks.webhook_delete(
             actor=viewer(info), webhook=load(info, input.id, WebhookNode, field="id")
         )
@@ -134,9 +131,8 @@ class DeliveryMutations:
         description="Send a failed or waiting delivery again now (admins). A failed delivery "
         "gets one more attempt."
     )
-    @mutation_payload
+    @admin_mutation_payload
     def delivery_retry(self, info: Info, input: DeliveryRetryInput) -> DeliveryRetryPayload:
-        require_admin(viewer(info))
         delivery = outbox.delivery_retry(
             actor=viewer(info), delivery=load(info, input.id, DeliveryNode, field="id")
         )

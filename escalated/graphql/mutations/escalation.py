@@ -12,9 +12,8 @@ from typing import Any
 import strawberry
 from strawberry import Info, relay
 
-from escalated.access import require_admin
 from escalated.graphql.context import viewer
-from escalated.graphql.errors import UserError, mutation_payload
+from escalated.graphql.errors import UserError, admin_mutation_payload
 from escalated.graphql.escalation import (
     EscalationActionInput,
     EscalationConditionInput,
@@ -114,11 +113,10 @@ def _rule(info: Info, gid: relay.GlobalID) -> Any:
 @strawberry.type
 class EscalationMutations:
     @strawberry.mutation(description="Create an escalation rule (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def escalation_rule_create(
         self, info: Info, input: EscalationRuleCreateInput
     ) -> EscalationRuleCreatePayload:
-        require_admin(viewer(info))
         rule = service.escalation_rule_create(
             actor=viewer(info),
             name=input.name,
@@ -135,11 +133,10 @@ class EscalationMutations:
         return EscalationRuleCreatePayload(escalation_rule=rule)
 
     @strawberry.mutation(description="Change an escalation rule (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def escalation_rule_update(
         self, info: Info, input: EscalationRuleUpdateInput
     ) -> EscalationRuleUpdatePayload:
-        require_admin(viewer(info))
         conditions, actions = given(input.conditions), given(input.actions)
         rule = service.escalation_rule_update(
             actor=viewer(info),
@@ -158,20 +155,18 @@ class EscalationMutations:
         return EscalationRuleUpdatePayload(escalation_rule=rule)
 
     @strawberry.mutation(description="Delete an escalation rule and its firing record (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def escalation_rule_delete(
         self, info: Info, input: EscalationRuleDeleteInput
     ) -> EscalationRuleDeletePayload:
-        require_admin(viewer(info))
         service.escalation_rule_delete(actor=viewer(info), rule=_rule(info, input.id))
         return EscalationRuleDeletePayload(deleted_id=input.id)
 
     @strawberry.mutation(description="Put the escalation rules in a new order (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def escalation_rule_reorder(
         self, info: Info, input: EscalationRuleReorderInput
     ) -> EscalationRuleReorderPayload:
-        require_admin(viewer(info))
         rules = service.escalation_rules_reorder(
             actor=viewer(info), rules=load_many(info, input.ids, EscalationRuleNode, field="ids")
         )

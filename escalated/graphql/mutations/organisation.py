@@ -7,10 +7,14 @@ from typing import Any
 import strawberry
 from strawberry import Info, relay
 
-from escalated.access import require_admin, require_staff
 from escalated.graphql.context import viewer
 from escalated.graphql.enums import DepartmentAssignment
-from escalated.graphql.errors import UserError, mutation_payload
+from escalated.graphql.errors import (
+    UserError,
+    admin_mutation_payload,
+    mutation_payload,
+    staff_mutation_payload,
+)
 from escalated.graphql.ids import load, load_many
 from escalated.graphql.types import CannedResponseNode, DepartmentNode, TagNode, UserNode
 from escalated.models import AssignmentMode
@@ -181,11 +185,10 @@ def _agents(info: Info, gids: list[relay.GlobalID] | None) -> Any:
 @strawberry.type
 class OrganisationMutations:
     @strawberry.mutation(description="Create a department (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def department_create(
         self, info: Info, input: DepartmentCreateInput
     ) -> DepartmentCreatePayload:
-        require_admin(viewer(info))
         department = service.department_create(
             actor=viewer(info),
             name=input.name,
@@ -199,11 +202,10 @@ class OrganisationMutations:
         return DepartmentCreatePayload(department=department)
 
     @strawberry.mutation(description="Edit a department (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def department_update(
         self, info: Info, input: DepartmentUpdateInput
     ) -> DepartmentUpdatePayload:
-        require_admin(viewer(info))
         department = service.department_update(
             actor=viewer(info),
             department=load(info, input.id, DepartmentNode, field="id"),
@@ -221,18 +223,17 @@ class OrganisationMutations:
         return DepartmentUpdatePayload(department=department)
 
     @strawberry.mutation(description="Delete a department; its tickets move to no department.")
-    @mutation_payload
+    @admin_mutation_payload
     def department_delete(
         self, info: Info, input: DepartmentDeleteInput
     ) -> DepartmentDeletePayload:
-        require_admin(viewer(info))
         service.department_delete(
             actor=viewer(info), department=load(info, input.id, DepartmentNode, field="id")
         )
         return DepartmentDeletePayload(deleted_id=input.id)
 
     @strawberry.mutation(description="Create a tag (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def tag_create(self, info: Info, input: TagCreateInput) -> TagCreatePayload:
         tag = service.tag_create(
             actor=viewer(info), name=input.name, color=input.color, slug=input.slug
@@ -240,9 +241,8 @@ class OrganisationMutations:
         return TagCreatePayload(tag=tag)
 
     @strawberry.mutation(description="Edit a tag (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def tag_update(self, info: Info, input: TagUpdateInput) -> TagUpdatePayload:
-        require_admin(viewer(info))
         tag = service.tag_update(
             actor=viewer(info),
             tag=load(info, input.id, TagNode, field="id"),
@@ -253,9 +253,8 @@ class OrganisationMutations:
         return TagUpdatePayload(tag=tag)
 
     @strawberry.mutation(description="Delete a tag; it comes off every ticket.")
-    @mutation_payload
+    @admin_mutation_payload
     def tag_delete(self, info: Info, input: TagDeleteInput) -> TagDeletePayload:
-        require_admin(viewer(info))
         service.tag_delete(actor=viewer(info), tag=load(info, input.id, TagNode, field="id"))
         return TagDeletePayload(deleted_id=input.id)
 
@@ -274,11 +273,10 @@ class OrganisationMutations:
         return CannedResponseCreatePayload(canned_response=response)
 
     @strawberry.mutation(description="Edit a canned response.")
-    @mutation_payload
+    @staff_mutation_payload
     def canned_response_update(
         self, info: Info, input: CannedResponseUpdateInput
     ) -> CannedResponseUpdatePayload:
-        require_staff(viewer(info))
         response = service.canned_response_update(
             actor=viewer(info),
             response=load(info, input.id, CannedResponseNode, field="id"),
@@ -290,11 +288,10 @@ class OrganisationMutations:
         return CannedResponseUpdatePayload(canned_response=response)
 
     @strawberry.mutation(description="Delete a canned response.")
-    @mutation_payload
+    @staff_mutation_payload
     def canned_response_delete(
         self, info: Info, input: CannedResponseDeleteInput
     ) -> CannedResponseDeletePayload:
-        require_staff(viewer(info))
         service.canned_response_delete(
             actor=viewer(info), response=load(info, input.id, CannedResponseNode, field="id")
         )

@@ -8,11 +8,10 @@ from typing import Any
 import strawberry
 from strawberry import Info, relay
 
-from escalated.access import require_admin
 from escalated.conf import escalated_settings
 from escalated.graphql.context import viewer
 from escalated.graphql.enums import TicketKind, TicketPriority, TicketStatus
-from escalated.graphql.errors import UserError, mutation_payload
+from escalated.graphql.errors import UserError, admin_mutation_payload
 from escalated.graphql.ids import load, load_many, load_optional
 from escalated.graphql.sla import BusinessScheduleNode, SlaMetric, SlaPolicyNode, Weekday
 from escalated.graphql.types import DepartmentNode, TagNode
@@ -258,11 +257,10 @@ def _policy_fields(info: Info, input: Any) -> dict[str, Any]:
 @strawberry.type
 class SlaMutations:
     @strawberry.mutation(description="Create a business schedule (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def business_schedule_create(
         self, info: Info, input: BusinessScheduleCreateInput
     ) -> BusinessScheduleCreatePayload:
-        require_admin(viewer(info))
         schedule = service.business_schedule_create(
             actor=viewer(info),
             name=input.name,
@@ -275,11 +273,10 @@ class SlaMutations:
         return BusinessScheduleCreatePayload(business_schedule=schedule)
 
     @strawberry.mutation(description="Edit a business schedule (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def business_schedule_update(
         self, info: Info, input: BusinessScheduleUpdateInput
     ) -> BusinessScheduleUpdatePayload:
-        require_admin(viewer(info))
         schedule = service.business_schedule_update(
             actor=viewer(info),
             schedule=load(info, input.id, BusinessScheduleNode, field="id"),
@@ -293,20 +290,18 @@ class SlaMutations:
         return BusinessScheduleUpdatePayload(business_schedule=schedule)
 
     @strawberry.mutation(description="Delete a business schedule no policy uses (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def business_schedule_delete(
         self, info: Info, input: BusinessScheduleDeleteInput
     ) -> BusinessScheduleDeletePayload:
-        require_admin(viewer(info))
         service.business_schedule_delete(
             actor=viewer(info), schedule=load(info, input.id, BusinessScheduleNode, field="id")
         )
         return BusinessScheduleDeletePayload(deleted_id=input.id)
 
     @strawberry.mutation(description="Create an SLA policy (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def sla_policy_create(self, info: Info, input: SlaPolicyCreateInput) -> SlaPolicyCreatePayload:
-        require_admin(viewer(info))
         fields = {k: v for k, v in _policy_fields(info, input).items() if v is not UNSET}
         policy = service.sla_policy_create(
             actor=viewer(info),
@@ -323,9 +318,8 @@ class SlaMutations:
     @strawberry.mutation(
         description="Edit an SLA policy (admins); tickets follow at their next change."
     )
-    @mutation_payload
+    @admin_mutation_payload
     def sla_policy_update(self, info: Info, input: SlaPolicyUpdateInput) -> SlaPolicyUpdatePayload:
-        require_admin(viewer(info))
         policy = service.sla_policy_update(
             actor=viewer(info),
             policy=load(info, input.id, SlaPolicyNode, field="id"),
@@ -340,9 +334,8 @@ class SlaMutations:
         return SlaPolicyUpdatePayload(sla_policy=policy)
 
     @strawberry.mutation(description="Delete an SLA policy (admins).")
-    @mutation_payload
+    @admin_mutation_payload
     def sla_policy_delete(self, info: Info, input: SlaPolicyDeleteInput) -> SlaPolicyDeletePayload:
-        require_admin(viewer(info))
         service.sla_policy_delete(
             actor=viewer(info), policy=load(info, input.id, SlaPolicyNode, field="id")
         )
