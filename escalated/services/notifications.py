@@ -82,9 +82,16 @@ class Route:
     """What one kind of ticket event sends: a webhook event (a name, or a function of the event
     giving one) and any number of emails."""
 
-    def __init__(self, webhook: str | Callable[[Any], str] | None, *emails: Email) -> None:
+    def __init__(
+        self,
+        webhook: str | Callable[[Any], str] | None,
+        *emails: Email,
+        also: Callable[[Any], list[str]] | None = None,
+    ) -> None:
         self.webhook = webhook
         self.emails = emails
+        # Further webhook events the same change amounts to (a reply that moved the status).
+        self.also = also
 
     def event_name(self, event: TicketEvent) -> str:
         """The webhook event's name, or (for a route without webhooks) the kind of event."""
@@ -222,6 +229,10 @@ def _assignment(event: Any) -> str:
     return "ticket.assigned" if event.agent is not None else "ticket.unassigned"
 
 
+def _reply_moved_status(event: Any) -> list[str]:
+    return ["ticket.status_changed"] if event.status_change else []
+
+
 def _reply(event: Any) -> str:
     return "note.created" if event.reply.is_internal_note else "reply.created"
 
@@ -236,7 +247,7 @@ ROUTES: dict[type[TicketEvent], Route] = {
     events.TicketPriorityChanged: Route("ticket.priority_changed"),
     events.TicketDepartmentChanged: Route("ticket.department_changed"),
     events.TicketTagsChanged: Route("ticket.tags_changed"),
-    events.ReplyAdded: Route(_reply, CUSTOMER_REPLY, AGENT_REPLY),
+    events.ReplyAdded: Route(_reply, CUSTOMER_REPLY, AGENT_REPLY, also=_reply_moved_status),
     events.TicketRated: Route("ticket.rated"),
     events.SlaWarning: Route("sla.warning", SLA_WARNING),
     events.SlaBreached: Route("sla.breached", SLA_BREACHED),
@@ -295,6 +306,8 @@ def notify_many(batch: Sequence[TicketEvent]) -> None:
             facts = event_facts(event)
             if route.webhook is not None:
                 rows += webhooks.webhook_rows(event, name, facts, endpoints=context.endpoints)
+            for also in route.also(event) if route.also is not None else ():
+                rows += webhooks.webhook_rows(event, also, facts, endpoints=context.endpoints)
             if "email" in escalated_settings.NOTIFICATION_CHANNELS:
                 rows += _email_rows(event, route, name, facts)
     finally:

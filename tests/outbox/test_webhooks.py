@@ -286,3 +286,17 @@ def test_a_rating_is_announced_to_endpoints(
     body = json.loads(call.body)
     assert body["event"] == "ticket.rated"
     assert body["changes"]["after"] == {"rating": 5, "commented": True}
+
+
+def test_a_reply_that_moves_the_status_is_also_a_status_change(
+    helpdesk: World, receiver: HttpReceiver, commit: Any
+) -> None:
+    _endpoint(receiver.url, "ticket.status_changed")
+
+    with commit():  # the customer answers: waiting_on_customer -> waiting_on_agent
+        service.ticket_reply(ticket=helpdesk.ticket, author=helpdesk.customer, body="Here")
+
+    [call] = receiver.wait_for(1)
+    body = json.loads(call.body)
+    assert body["event"] == "ticket.status_changed"
+    assert body["changes"]["after"]["status"] == "waiting_on_agent"
