@@ -27,6 +27,9 @@ class Identity:
     user: Any
     # The API token the connection authenticated with, if any (its scopes still apply).
     token: ApiToken | None = None
+    # The Django session the connection authenticated with, if any: re-read later, so that
+    # signing out (or a password change elsewhere) also ends the socket.
+    session_key: str | None = None
 
 
 class Refused(Exception):
@@ -70,7 +73,7 @@ def session(scope: Scope, params: Params) -> Identity | None:
     user = scope.get("user")
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return Identity(user)
+    return Identity(user, session_key=getattr(scope.get("session"), "session_key", None))
 
 
 AUTHENTICATORS: tuple[Authenticator, ...] = (bearer_token, guest_token, session)

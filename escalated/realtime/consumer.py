@@ -39,6 +39,8 @@ class SocketRequest:
     scope: Mapping[str, Any]
     user: Any = field(default_factory=AnonymousUser)
     escalated_token: ApiToken | None = None
+    # The Django session key, when the session cookie authenticated the connection.
+    session_key: str | None = None
 
 
 @dataclass
@@ -68,6 +70,7 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
             raise ConnectionRejectionError({"message": str(refusal)}) from refusal
         context.request.user = identity.user
         context.request.escalated_token = identity.token
+        context.request.session_key = identity.session_key
         await reread_access(context.request)
         self.access_keeper = asyncio.create_task(
             keep_access_fresh(context.request, on_lost=self._access_lost)

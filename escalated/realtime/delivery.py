@@ -17,11 +17,14 @@ import random
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import get_user, get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 
 from escalated.access import (
     GuestActor,
@@ -38,9 +41,21 @@ from escalated.models import ApiToken, Reply, Ticket
 from escalated.realtime.groups import TICKET_MESSAGE
 from escalated.services.guests import guest_refresh
 
-# Verbs of changes only staff see: tags are staff-only, notes are internal, follows are private.
-STAFF_ONLY_VERBS = frozenset(
-    {"tags_changed", "note_added", "note_pinned", "note_unpinned", "followed", "unfollowed"}
+# The kinds of change a customer or guest hears of: what shows on their ticket page. Everything
+# else (notes, tags, follows, SLA clocks, notifications sent, guest links) is for staff only. An
+# allow-list, so that a verb added later stays with staff until someone decides otherwise.
+CUSTOMER_VERBS = frozenset(
+    {
+        "created",
+        "updated",
+        "replied",
+        "status_changed",
+        "priority_changed",
+        "assigned",
+        "department_changed",
+        "rated",
+        "guest_claimed",
+    }
 )
 
 
@@ -56,7 +71,9 @@ async def reread_access(request: Any) -> None:
     """Read the connection's user again, with their role and departments, so that every later
     check runs in memory (no query on the event loop). A user who was deactivated or deleted, or
     whose API token was revoked or has expired, becomes anonymous."""
-    user = await database_sync_to_async(_reread)(request.user, request.escalated_token)
+    user = await database_sync_to_async(_reread)(
+        request.user, request.escalated_token, request.session_key
+    )
     request.user = user if user is not None else AnonymousUser()
 
 
@@ -72,10 +89,17 @@ async def keep_access_fresh(request: Any, on_lost: Callable[[], Awaitable[None]]
             return
 
 
-def _reread(user: Any, token: ApiToken | None) -> Any | None:
+def _reread(user: Any, token: ApiToken | None, session_key: str | None) -> Any | None:
     if isinstance(user, GuestActor):
         return guest_refresh(user)
-    if token is not None:
+    if session_key is not None:
+        # Django's own check: the session must still exist (not signed out) and still carry the
+        # user's current password hash (not changed elsewhere since).
+        session_user = get_user(_session_request(session_key))
+        if session_user.pk != user.pk:
+            return None
+        user = session_user
+    elif token is not None:
         token = ApiToken.objects.select_related("user").filter(pk=token.pk).first()
         if token is None or not token.is_usable:
             return None
@@ -87,6 +111,13 @@ def _reread(user: Any, token: ApiToken | None) -> Any | None:
     role_of(user)
     agent_department_ids(user)
     return user
+
+
+def _session_request(session_key: str) -> HttpRequest:
+    """Just enough of a request for :func:`django.contrib.auth.get_user`: the session."""
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return request
 
 
 # --- what an event names, loaded once per process ----------------------------------------
@@ -147,7 +178,7 @@ def sees(user: Any, message: dict[str, Any], loaded: Loaded) -> bool:
     ticket = loaded.ticket
     if ticket is None or not can_see_ticket(user, ticket):
         return False
-    if message["verb"] in STAFF_ONLY_VERBS and not is_staff(user):
+    if message["verb"] not in CUSTOMER_VERBS and not is_staff(user):
         return False
     if message["reply_id"] is not None:
         return loaded.reply is not None and can_see_reply(user, loaded.reply, ticket)

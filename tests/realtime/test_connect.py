@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
 from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 
 from escalated.models import ApiToken
@@ -231,7 +237,57 @@ async def test_a_rotated_guest_link_closes_the_socket(world: World, settings: An
 
     await run(guests.guest_token_rotate, ticket=ticket, actor=world.agent)
 
-    # The rotation itself is news about the ticket; at the next recheck the old link is dead.
-    await connection.communicator.receive_output(timeout=3)
+    # The rotation is staff-only news; at the next recheck the old link is dead, so the first
+    # thing the guest's socket gets is the close.
     closed = await connection.communicator.receive_output(timeout=3)
     assert closed == {"type": "websocket.close", "code": 4403}
+
+
+def _sign_out(cookie: str) -> None:
+    """What the host's logout view does with the socket's session."""
+    request = RequestFactory().get("/")
+    engine = import_module(django_settings.SESSION_ENGINE)
+    request.session = engine.SessionStore(cookie)
+    request.user = AnonymousUser()
+    logout(request)
+
+
+def _change_password(user: Any) -> None:
+    user.set_password("a brand new passphrase")
+    user.save()
+
+
+@pytest.mark.parametrize("end_session", ["sign out", "password changed elsewhere"])
+async def test_a_session_socket_ends_with_its_session(
+    world: World, settings: Any, end_session: str
+) -> None:
+    settings.ESCALATED = {"REALTIME_ACCESS_RECHECK_SECONDS": 1}
+    cookie = await run(session_cookie, user=world.agent)
+    comm = communicator(cookie=cookie)
+    await comm.gql_init()
+    connection = Live(comm)
+    await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await joined(ticket_group(world.ticket.pk))
+
+    if end_session == "sign out":
+        await run(_sign_out, cookie=cookie)
+    else:
+        await run(_change_password, user=world.agent)
+
+    closed = await connection.communicator.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_live_session_socket_stays_open_across_rechecks(
+    world: World, settings: Any
+) -> None:
+    settings.ESCALATED = {"REALTIME_ACCESS_RECHECK_SECONDS": 1}
+    connection = await connect(world.agent)
+    op = await connection.subscribe(EVENTS, {"id": gid(world.ticket)})
+    await joined(ticket_group(world.ticket.pk))
+    await asyncio.sleep(2.5)  # at least two rechecks
+
+    await run(tickets.ticket_reply, ticket=world.ticket, author=world.agent, body="Still here")
+
+    assert (await connection.next(op))["ticketEvents"]["kind"] == "REPLY_ADDED"
+    await connection.close()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
+from escalated import events
 from escalated.models import Department
+from escalated.realtime import delivery
 from escalated.realtime.groups import ticket_group
 from escalated.services import tickets
+from escalated.services.sla_check import SLA_ACTOR
 from tests.conftest import World, gid
 from tests.realtime.conftest import joined, run
 
@@ -136,3 +142,43 @@ async def test_a_note_on_another_customers_ticket_reaches_no_one_else(
     await run(tickets.ticket_reply, ticket=other_ticket, author=world.agent, body="For Otto")
 
     await customer.nothing()
+
+
+def _announce_sla(ticket: Any) -> None:
+    """What check_sla records when a clock runs low and when it runs out."""
+    due = timezone.now()
+    with transaction.atomic():
+        events.record(
+            events.SlaWarning(
+                ticket=ticket,
+                actor=SLA_ACTOR,
+                metric="first_response",
+                due_at=due,
+                remaining=timedelta(minutes=5),
+            )
+        )
+        events.record(
+            events.SlaBreached(ticket=ticket, actor=SLA_ACTOR, metric="first_response", due_at=due)
+        )
+
+
+async def test_sla_warnings_and_breaches_reach_staff_only(world: World, live: Any) -> None:
+    customer, c_op = await _watch(live, world.customer, world)
+    agent, a_op = await _watch(live, world.agent, world)
+    await joined(ticket_group(world.ticket.pk), 2)
+
+    await run(_announce_sla, ticket=world.ticket)
+    await run(tickets.ticket_reply, ticket=world.ticket, author=world.agent, body="On it")
+
+    kinds = [(await agent.next(a_op))["ticketEvents"]["kind"] for _ in range(3)]
+    assert kinds == ["SLA_WARNING", "SLA_BREACHED", "REPLY_ADDED"]
+    # The customer hears of the reply, and of nothing before it.
+    assert (await customer.next(c_op))["ticketEvents"]["kind"] == "REPLY_ADDED"
+    await customer.nothing()
+
+
+async def test_customers_hear_only_of_what_their_ticket_page_shows() -> None:
+    # An allow-list: a verb nobody placed here stays with staff.
+    staff_only = {"note_added", "tags_changed", "sla_breached", "sla_warning", "notified"}
+    assert not staff_only & delivery.CUSTOMER_VERBS
+    assert "guest_link_rotated" not in delivery.CUSTOMER_VERBS
