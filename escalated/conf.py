@@ -580,9 +580,15 @@ class EscalatedSettings:
     """Attribute access to the merged ESCALATED settings, e.g. ``escalated_settings.MODE``."""
 
     def __getattr__(self, name: str) -> Any:
-        if name not in OPTIONS:
+        option = OPTIONS.get(name)
+        if option is None:
             raise AttributeError(f"ESCALATED has no setting {name!r}")
-        return self.as_dict()[name]
+        # Read only the one key (hot paths read settings per event and per check), merging
+        # defaults into it where it has children.
+        value = (getattr(settings, "ESCALATED", {}) or {}).get(name, option.default)
+        if option.children is not None and isinstance(value, Mapping):
+            value = _merge(option.children, value)
+        return value
 
     def as_dict(self) -> dict[str, Any]:
         return _merge(OPTIONS, getattr(settings, "ESCALATED", {}) or {})
