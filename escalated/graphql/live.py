@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -14,9 +15,10 @@ from strawberry.utils.str_converters import to_camel_case
 
 from escalated.access import visible_users
 from escalated.graphql.context import viewer
+from escalated.graphql.event_execution import fact_read
 from escalated.graphql.types import ReplyNode, TicketNode, UserNode
 from escalated.models import TicketPresence
-from escalated.realtime.delivery import Loaded
+from escalated.realtime.delivery import Loaded, sees_actor
 
 
 @strawberry.enum(description="What happened to a ticket.")
@@ -82,26 +84,53 @@ class TicketNews:
         description="The Ticket fields this change touched (e.g. status, assignee)."
     )
     occurred_at: datetime = strawberry.field(description="When the change was committed.")
-    actor_id: strawberry.Private[int | None]
+    loaded: strawberry.Private[Loaded]
+
+    # Whether the subscriber may see the actor, where that was decided in memory for them (None:
+    # the resolver asks the database, as the subscriber).
+    actor_visible: strawberry.Private[bool | None]
 
     @strawberry.field(description="Who made the change, if a person (and one you may see).")
     async def actor(self, info: Info) -> UserNode | None:
-        if self.actor_id is None:
+        person = self.loaded.actor
+        fact_read("actor_visible", self.actor_visible)
+        if person is None or self.actor_visible is False:
             return None
+        if self.actor_visible:
+            return person
         me = viewer(info)
-        people = get_user_model()._default_manager.filter(pk=self.actor_id)
-        return await database_sync_to_async(lambda: visible_users(me, people).first())()
+        people = get_user_model()._default_manager.filter(pk=person.pk)
+        found = await database_sync_to_async(lambda: visible_users(me, people).exists())()
+        return person if found else None
 
     @staticmethod
-    def fields(message: dict[str, Any], loaded: Loaded, *, visible: bool = True) -> dict[str, Any]:
+    def fields(
+        message: dict[str, Any], loaded: Loaded, user: Any, *, visible: bool = True
+    ) -> dict[str, Any]:
         return {
             "kind": TicketEventKind.of(message["verb"]),
             "ticket_id": relay.GlobalID("Ticket", str(message["ticket_id"])),
             "ticket": loaded.ticket if visible else None,
             "changed_fields": [to_camel_case(name) for name in message["changed"]],
             "occurred_at": datetime.fromtimestamp(message["at"], tz=UTC),
-            "actor_id": message["actor_id"],
+            "loaded": loaded,
+            "actor_visible": sees_actor(user, loaded, visible=visible),
         }
+
+    # Sharing one execution of the event between subscribers (escalated.graphql.event_execution).
+
+    def execution_memo(self) -> dict[Hashable, Any]:
+        return self.loaded.executions
+
+    def share_key(self) -> Hashable:
+        """What this subscriber's payload holds that another's may not: the event's kind of
+        payload, whether the ticket is in sight, and how the change moved it for them."""
+        return (
+            type(self).__name__,
+            self.ticket is None,
+            getattr(self, "reply", None) is None,
+            getattr(self, "change", None),
+        )
 
 
 @strawberry.type(description="A change to one ticket, sent to its ticketEvents subscribers.")
@@ -111,8 +140,8 @@ class TicketEvent(TicketNews):
     )
 
     @classmethod
-    def of(cls, message: dict[str, Any], loaded: Loaded) -> TicketEvent:
-        return cls(reply=loaded.reply, **TicketNews.fields(message, loaded))
+    def of(cls, message: dict[str, Any], loaded: Loaded, user: Any) -> TicketEvent:
+        return cls(reply=loaded.reply, **TicketNews.fields(message, loaded, user))
 
 
 @strawberry.type(description="A change that moved a ticket into, within or out of a queue.")
@@ -120,9 +149,11 @@ class QueueEvent(TicketNews):
     change: QueueChange
 
     @classmethod
-    def of(cls, change: str, message: dict[str, Any], loaded: Loaded, *, visible: bool) -> Any:
+    def of(
+        cls, change: str, message: dict[str, Any], loaded: Loaded, user: Any, *, visible: bool
+    ) -> Any:
         return cls(
-            change=QueueChange(change), **TicketNews.fields(message, loaded, visible=visible)
+            change=QueueChange(change), **TicketNews.fields(message, loaded, user, visible=visible)
         )
 
 
@@ -132,9 +163,15 @@ class AssignmentEvent(TicketNews):
 
     @classmethod
     def of(
-        cls, change: AssignmentChange, message: dict[str, Any], loaded: Loaded, *, visible: bool
+        cls,
+        change: AssignmentChange,
+        message: dict[str, Any],
+        loaded: Loaded,
+        user: Any,
+        *,
+        visible: bool,
     ) -> Any:
-        return cls(change=change, **TicketNews.fields(message, loaded, visible=visible))
+        return cls(change=change, **TicketNews.fields(message, loaded, user, visible=visible))
 
 
 @strawberry.type(description="Someone viewing a ticket or typing on it right now.")

@@ -26,6 +26,7 @@ from escalated.conf import escalated_settings
 from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
+from escalated.graphql.event_execution import SharedEventExecutionContext
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.escalation import EscalationMutations
@@ -101,6 +102,7 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=escalated_settings.MAX_PAGE_SIZE),
+        execution_context_class=SharedEventExecutionContext,
     )
 
 

@@ -29,7 +29,7 @@ from escalated.graphql.live import (
     TicketEvent,
     TicketViewer,
 )
-from escalated.realtime import delivery
+from escalated.realtime import delivery, rechecks
 from escalated.realtime.consumer import SocketContext
 from escalated.realtime.groups import (
     QUEUE_GROUP,
@@ -45,7 +45,7 @@ async def _subscriber(info: Info, *, staff: bool = False) -> Any:
     """The signed-in user of this websocket; refuse anyone else (or non-staff, if ``staff``)."""
     if not isinstance(info.context, SocketContext):
         raise GraphQLError("Subscriptions run over the websocket at this same path.")
-    user = delivery.current_user(info.context.request)
+    user = rechecks.current_user(info.context.request)
     if user is None:
         raise refusal(None, "Sign in first.")
     if staff and not is_staff(user):
@@ -85,12 +85,12 @@ class Subscription:
         pk = await _visible_ticket_id(user, ticket_id)
         async with Hub.current().listen(ticket_group(pk)) as messages:
             async for message in messages:
-                user = delivery.current_user(info.context.request)
+                user = rechecks.current_user(info.context.request)
                 if user is None:
                     return
                 loaded = delivery.loaded(message)
                 if delivery.sees(user, message, loaded):
-                    yield TicketEvent.of(message, loaded)
+                    yield TicketEvent.of(message, loaded, user)
 
     @strawberry.subscription(
         description="Tickets entering, changing within or leaving the queue a filter describes "
@@ -112,14 +112,14 @@ class Subscription:
         try:
             async with Hub.current().listen(QUEUE_GROUP) as messages:
                 async for message in messages:
-                    user = delivery.current_user(request)
+                    user = rechecks.current_user(request)
                     if user is None or not is_staff(user):
                         return
                     loaded = delivery.loaded(message)
                     change = await watch.change(user, message, loaded)
                     if change is not None:
                         visible = delivery.sees_ticket(user, loaded)
-                        yield QueueEvent.of(change, message, loaded, visible=visible)
+                        yield QueueEvent.of(change, message, loaded, user, visible=visible)
         finally:
             watch.close()
 
@@ -131,7 +131,7 @@ class Subscription:
         me = user.pk
         async with Hub.current().listen(agent_group(me)) as messages:
             async for message in messages:
-                user = delivery.current_user(info.context.request)
+                user = rechecks.current_user(info.context.request)
                 if user is None or not is_staff(user):
                     return
                 if message["assignee_id"] == me:
@@ -142,7 +142,7 @@ class Subscription:
                     continue
                 loaded = delivery.loaded(message)
                 visible = delivery.sees_ticket(user, loaded)
-                yield AssignmentEvent.of(change, message, loaded, visible=visible)
+                yield AssignmentEvent.of(change, message, loaded, user, visible=visible)
 
     @strawberry.subscription(
         description="Who is viewing or typing on a ticket: the list now, then again whenever "
@@ -163,7 +163,7 @@ class Subscription:
             sent: list[tuple[int, str]] | None = None
             lapse = _Lapse()
             async for _ in _ticks(messages, lapse):
-                user = delivery.current_user(request)
+                user = rechecks.current_user(request)
                 if user is None or not is_staff(user):
                     return
                 visible, viewers = await database_sync_to_async(read)()

@@ -11,7 +11,6 @@ REALTIME_ACCESS_RECHECK_SECONDS.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +25,12 @@ from strawberry.types.unset import UNSET, UnsetType
 from escalated.conf import escalated_settings
 from escalated.models import ApiToken
 from escalated.realtime.auth import Refused, authenticate
-from escalated.realtime.delivery import keep_access_fresh, reread_access
+from escalated.realtime.rechecks import Rechecks, reread_access
 
 FORBIDDEN = 4403
 
 
-@dataclass
+@dataclass(eq=False)  # one per connection, told apart by identity
 class SocketRequest:
     """What resolvers read from ``info.context.request``, for a websocket connection: the user
     authenticated at connect, and the API token when one was used."""
@@ -72,18 +71,17 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
         context.request.escalated_token = identity.token
         context.request.session_key = identity.session_key
         await reread_access(context.request)
-        self.access_keeper = asyncio.create_task(
-            keep_access_fresh(context.request, on_lost=self._access_lost)
-        )
+        self.socket_request = context.request
+        Rechecks.current().watch(context.request, on_lost=self._access_lost)
         return UNSET
 
     async def _access_lost(self) -> None:
         await self.close(code=FORBIDDEN)
 
     async def disconnect(self, code: int) -> None:
-        keeper = getattr(self, "access_keeper", None)
-        if keeper is not None:
-            keeper.cancel()
+        request = getattr(self, "socket_request", None)
+        if request is not None:
+            Rechecks.current().forget(request)
         await super().disconnect(code)
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:

@@ -7,39 +7,29 @@ and reply an event names, and whether the ticket matches each queue filter open 
 is done once per event per process, before the hub hands the event out, so a thousand open
 queues cost one trip to the database per event, not a thousand. The subscriber's own role and
 departments are read when the socket connects and again every REALTIME_ACCESS_RECHECK_SECONDS,
-off the delivery path.
+off the delivery path (:mod:`escalated.realtime.rechecks`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import weakref
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.contrib.auth import get_user, get_user_model
-from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 
 from escalated.access import (
-    GuestActor,
-    Role,
-    agent_department_ids,
     can_see_reply,
     can_see_ticket,
     is_staff,
-    role_of,
+    sees_person_on,
 )
-from escalated.conf import escalated_settings
 from escalated.filters import TicketFilter
-from escalated.models import ApiToken, Reply, Ticket
+from escalated.models import Department, Reply, Ticket
 from escalated.realtime.groups import TICKET_MESSAGE
-from escalated.services.guests import guest_refresh
 
 # The kinds of change a customer or guest hears of: what shows on their ticket page. Everything
 # else (notes, tags, follows, SLA clocks, notifications sent, guest links) is for staff only. An
@@ -59,67 +49,6 @@ CUSTOMER_VERBS = frozenset(
 )
 
 
-# --- the subscriber ----------------------------------------------------------------------------
-
-
-def current_user(request: Any) -> Any | None:
-    """The connection's user (or guest), or None once they may no longer use the helpdesk."""
-    return None if role_of(request.user) is Role.ANONYMOUS else request.user
-
-
-async def reread_access(request: Any) -> None:
-    """Read the connection's user again, with their role and departments, so that every later
-    check runs in memory (no query on the event loop). A user who was deactivated or deleted, or
-    whose API token was revoked or has expired, becomes anonymous."""
-    user = await database_sync_to_async(_reread)(
-        request.user, request.escalated_token, request.session_key
-    )
-    request.user = user if user is not None else AnonymousUser()
-
-
-async def keep_access_fresh(request: Any, on_lost: Callable[[], Awaitable[None]]) -> None:
-    """Re-read the connection's access every ``REALTIME_ACCESS_RECHECK_SECONDS`` (spread out, so
-    connections opened together do not re-read together); call ``on_lost`` once it is gone."""
-    while True:
-        period = escalated_settings.REALTIME_ACCESS_RECHECK_SECONDS
-        await asyncio.sleep(period * random.uniform(0.5, 1.0))  # noqa: S311 (not for secrets)
-        await reread_access(request)
-        if current_user(request) is None:
-            await on_lost()
-            return
-
-
-def _reread(user: Any, token: ApiToken | None, session_key: str | None) -> Any | None:
-    if isinstance(user, GuestActor):
-        return guest_refresh(user)
-    if session_key is not None:
-        # Django's own check: the session must still exist (not signed out) and still carry the
-        # user's current password hash (not changed elsewhere since).
-        session_user = get_user(_session_request(session_key))
-        if session_user.pk != user.pk:
-            return None
-        user = session_user
-    elif token is not None:
-        token = ApiToken.objects.select_related("user").filter(pk=token.pk).first()
-        if token is None or not token.is_usable:
-            return None
-        user = token.user
-    else:
-        user = get_user_model()._default_manager.filter(pk=user.pk).first()
-    if user is None or not user.is_active:
-        return None
-    role_of(user)
-    agent_department_ids(user)
-    return user
-
-
-def _session_request(session_key: str) -> HttpRequest:
-    """Just enough of a request for :func:`django.contrib.auth.get_user`: the session."""
-    request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return request
-
-
 # --- what an event names, loaded once per process ----------------------------------------
 
 
@@ -131,6 +60,12 @@ class Loaded:
     ticket: Ticket | None
     reply: Reply | None
     matches: dict[Hashable, bool] = field(default_factory=dict)
+    # Who made the change, if a person, and whether they are a member of any department.
+    actor: Any | None = None
+    actor_in_a_department: bool = False
+    # Subscribers' executions of this event, kept for others they would read the same for
+    # (escalated.graphql.event_execution).
+    executions: dict[Hashable, Any] = field(default_factory=dict)
 
 
 # Queue subscriptions open in this process, whose filters are evaluated once per event.
@@ -161,11 +96,38 @@ def _load(message: dict[str, Any], watches: dict[Hashable, QueueWatch]) -> Loade
     if message["reply_id"] is not None:
         reply = Reply.objects.select_related("author").filter(pk=message["reply_id"]).first()
     matches = {key: watch.in_filter(ticket.pk) for key, watch in watches.items()}
-    return Loaded(ticket, reply, matches)
+    actor = None
+    if message["actor_id"] is not None:
+        memberships = Department.agents.through.objects.filter(user_id=OuterRef("pk"))
+        actor = (
+            get_user_model()
+            ._default_manager.annotate(in_a_department=Exists(memberships))
+            .filter(pk=message["actor_id"])
+            .first()
+        )
+    return Loaded(
+        ticket,
+        reply,
+        matches,
+        actor=actor,
+        actor_in_a_department=bool(getattr(actor, "in_a_department", False)),
+    )
 
 
 def loaded(message: dict[str, Any]) -> Loaded:
     return message["loaded"]
+
+
+def sees_actor(user: Any, loaded: Loaded, *, visible: bool) -> bool | None:
+    """Whether ``user`` may see who made the change, where memory is enough to tell (None: ask
+    the database, with the subscriber's own permissions)."""
+    if loaded.actor is None:
+        return False
+    if not visible or loaded.ticket is None:
+        return None
+    return sees_person_on(
+        user, loaded.actor, loaded.ticket, person_in_a_department=loaded.actor_in_a_department
+    )
 
 
 def sees_ticket(user: Any, loaded: Loaded) -> bool:
