@@ -96,6 +96,8 @@ class Subscriber:
         self.connection = connection
         self.latencies: list[float] = []
         self.seen: set[str] = set()
+        # occurredAt -> latency, to tell one slow event from a slow path.
+        self.by_event: dict[str, float] = {}
 
     async def listen(self) -> None:
         async for raw in self.connection:
@@ -107,6 +109,7 @@ class Subscriber:
             occurred = datetime.fromisoformat(event["occurredAt"]).timestamp()
             self.latencies.append(now - occurred)
             self.seen.add(event["occurredAt"])
+            self.by_event[event["occurredAt"]] = now - occurred
 
 
 async def open_subscriber(address: str, token: str) -> Subscriber:
@@ -158,6 +161,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for s in subscribers:
             s.latencies.clear()
             s.seen.clear()
+            s.by_event.clear()
 
         print("measuring", file=sys.stderr, flush=True)
         for n in range(args.events):
@@ -177,6 +181,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     latencies = sorted(x for s in subscribers for x in s.latencies)
     expected = args.subscribers * args.events
     quantiles = statistics.quantiles(latencies, n=100)
+    slowest: dict[str, float] = {}
+    for s in subscribers:
+        for at, latency in s.by_event.items():
+            slowest[at] = max(slowest.get(at, 0.0), latency)
     return {
         "subscribers": args.subscribers,
         "processes": args.processes,
@@ -188,6 +196,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "max_ms": round(latencies[-1] * 1000, 1),
         "rss_per_connection_kib": round((sum(loaded) - sum(base)) / args.subscribers, 1),
         "client_max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # The last subscriber's latency for each event, in the order the events were sent.
+        "per_event_max_ms": [round(slowest[at] * 1000) for at in sorted(slowest)],
     }
 
 

@@ -29,3 +29,23 @@ def test_the_check_command_fails_on_a_stale_file(tmp_path: Path) -> None:
 
     call_command("export_escalated_schema", "--path", str(stale))
     call_command("export_escalated_schema", "--check", "--path", str(stale))
+
+
+def test_a_streamed_result_with_an_unexpected_error_is_masked() -> None:
+    from graphql import ExecutionResult, GraphQLError
+
+    from escalated.graphql.schema import _MaskErrors, _should_mask
+
+    mask = _MaskErrors(should_mask_error=_should_mask)
+    leaked = GraphQLError("password=hunter2", original_error=RuntimeError("password=hunter2"))
+    failed = ExecutionResult(data=None, errors=[leaked])
+    clean = ExecutionResult(data={"ticketEvents": {"kind": "UPDATED"}}, errors=None)
+
+    for result in (failed, clean):
+        hook = mask.on_stream_result(result)
+        next(hook)
+
+    assert failed.errors is not None
+    assert [e.message for e in failed.errors] == ["Unexpected error."]
+    assert clean.data == {"ticketEvents": {"kind": "UPDATED"}}
+    assert clean.errors is None
