@@ -3,15 +3,17 @@ refusal, storage under generated names, and clean-up when the change does not co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.test import Client
 
-from escalated.models import Attachment, Reply
+from escalated.models import Attachment, Counter, Reply
 from escalated.services import tickets
+from escalated.services.references import TICKET_COUNTER
 from tests import files
 from tests.conftest import World, data_of, gid, stored_files
 
@@ -343,3 +345,41 @@ def test_a_form_post_reports_payload_errors_like_graphql(world: World, file_stor
         ("attachments.0", "ATTACHMENT_TYPE_NOT_ALLOWED")
     ]
     assert Client().post("/support/forms/no-such-form/", {}).status_code == 404
+
+
+class CounterWatchingStorage(FileSystemStorage):
+    """A file system storage that notes the ticket reference counter whenever it writes."""
+
+    seen: ClassVar[list[int | None]] = []
+
+    def _save(self, name: str, content: Any) -> str:
+        counter = Counter.objects.filter(name=TICKET_COUNTER).values_list("value", flat=True)
+        self.seen.append(counter.first())
+        return super()._save(name, content)
+
+
+def test_a_new_tickets_files_are_written_before_it_takes_a_number(
+    world: World, settings: Any, tmp_path: Any
+) -> None:
+    # The counter row stays locked from numbering until commit: a slow upload (S3) must not sit
+    # inside that window, or every other ticket being opened waits for it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "watching": {
+            "BACKEND": f"{__name__}.CounterWatchingStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    settings.ESCALATED = {**settings.ESCALATED, "ATTACHMENT_STORAGE": "watching"}
+    CounterWatchingStorage.seen.clear()
+    before = Counter.objects.get(name=TICKET_COUNTER).value
+
+    ticket = tickets.ticket_create(
+        actor=world.customer,
+        subject="Screenshot",
+        attachments=[ContentFile(files.png(), name="shot.png")],
+    )
+
+    assert CounterWatchingStorage.seen == [before]
+    assert ticket.reference.endswith(str(before + 1))
+    assert Attachment.objects.filter(ticket=ticket, reply=None).count() == 1

@@ -170,10 +170,20 @@ def attachments_store(
 ) -> list[Attachment]:
     """Write checked files and their rows. Call inside the change's transaction: a file whose
     transaction rolls back (this one or any enclosing one) is deleted from the storage again."""
+    return attachments_attach(
+        attachments_write(files=files, uploader=uploader), ticket=ticket, reply=reply
+    )
+
+
+def attachments_write(*, files: Sequence[CheckedFile], uploader: Any) -> list[Attachment]:
+    """Write checked files to the storage and return their rows, not saved yet (see
+    :func:`attachments_attach`). Call inside the change's transaction, as for
+    :func:`attachments_store`. Writing first lets a new ticket's files be uploaded (to S3, say)
+    before the ticket takes its reference number, whose counter stays locked until commit."""
     if not files:
         return []
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("attachments_store() must run inside the change's transaction")
+        raise RuntimeError("attachments_write() must run inside the change's transaction")
     alias = escalated_settings.ATTACHMENT_STORAGE
     storage = storages[alias]
     now = timezone.now()
@@ -185,8 +195,6 @@ def attachments_store(
         _delete_unless_committed(storage, stored_name)
         rows.append(
             Attachment(
-                ticket=ticket,
-                reply=reply,
                 uploaded_by=person(uploader),
                 filename=checked.filename,
                 content_type=checked.content_type,
@@ -195,7 +203,16 @@ def attachments_store(
                 storage_name=stored_name,
             )
         )
-    return Attachment.objects.bulk_create(rows)
+    return rows
+
+
+def attachments_attach(
+    rows: Sequence[Attachment], *, ticket: Ticket, reply: Reply | None
+) -> list[Attachment]:
+    """Save rows from :func:`attachments_write` on ``ticket`` (and ``reply``, if any)."""
+    for row in rows:
+        row.ticket, row.reply = ticket, reply
+    return Attachment.objects.bulk_create(rows) if rows else []
 
 
 def _delete_unless_committed(storage: Storage, name: str) -> None:

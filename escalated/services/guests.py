@@ -27,7 +27,7 @@ from escalated.access import GuestActor, TicketAction, require_signed_in, requir
 from escalated.conf import escalated_settings
 from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collect, not_found
 from escalated.models import Channel, Department, GuestAccess, Reply, Ticket
-from escalated.services.attachments import attachments_check, attachments_store
+from escalated.services.attachments import attachments_attach, attachments_check, attachments_write
 from escalated.services.common import lock_ticket
 from escalated.services.ratelimit import rate_limit_hit
 from escalated.services.secrets import secret_issue, secret_match, secret_visible_part
@@ -163,12 +163,15 @@ def guest_ticket_create(
     _rate_limit(email, client_ip)
 
     with transaction.atomic():
+        # Files first: the reference counter stays locked from numbering until commit. A guest
+        # is nobody's user row, so the files have no uploading user either way.
+        written = attachments_write(files=files, uploader=None)
         routed = ticket_save_new(ticket, from_customer=True)
         access = GuestAccess(ticket=ticket, name=(name or "").strip(), email=email)
         raw = _issue_token(access)
         access.save()
         guest = guest_actor(access)
-        stored = attachments_store(ticket=ticket, reply=None, files=files, uploader=guest)
+        stored = attachments_attach(written, ticket=ticket, reply=None)
         events.record(
             events.GuestTicketCreated(
                 ticket=ticket,

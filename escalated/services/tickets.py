@@ -41,7 +41,12 @@ from escalated.models import (
     TicketType,
 )
 from escalated.services import routing
-from escalated.services.attachments import attachments_check, attachments_store
+from escalated.services.attachments import (
+    attachments_attach,
+    attachments_check,
+    attachments_store,
+    attachments_write,
+)
 from escalated.services.common import (
     UNSET,
     Unset,
@@ -173,12 +178,14 @@ def ticket_create(
     files = attachments_check(attachments)
 
     with transaction.atomic():
+        # Files first: the reference counter stays locked from numbering until commit.
+        written = attachments_write(files=files, uploader=actor)
         routed = ticket_save_new(
             ticket, from_customer=requester is not None and not (staff and requester.pk != actor.pk)
         )
         if tags:
             ticket.tags.add(*tags)
-        stored = attachments_store(ticket=ticket, reply=None, files=files, uploader=actor)
+        stored = attachments_attach(written, ticket=ticket, reply=None)
         events.record(
             events.TicketCreated(
                 ticket=ticket, actor=actor, attachments=tuple(stored), routed=routed
