@@ -41,6 +41,7 @@ from escalated.access import (
     TicketAction,
     can_see_ticket,
     is_staff,
+    prime_department_ids,
     require_ticket_action,
 )
 from escalated.conf import escalated_settings
@@ -129,6 +130,9 @@ class _Batch:
             self._agents = {}
             for row in memberships:
                 self._agents.setdefault(row.department_id, []).append(self.person(row.user))
+            # Each agent's role and sight of the ticket need their departments: read them all
+            # at once rather than once per agent.
+            prime_department_ids(self._people.values())
         return self._agents.get(department_id, [])
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from escalated.models import Delivery, DeliveryKind, DeliveryStatus, Ticket
 from escalated.services import outbox, webhooks
@@ -272,3 +273,21 @@ def test_a_guest_ticket_notifies_like_any_new_ticket(helpdesk: World) -> None:
         ("email", "ticket.created", "gus@example.org"),  # the magic link
         ("webhook", "ticket.created", "https://hooks.example.com/in"),
     ]
+
+
+def _statements_to_open_a_ticket(helpdesk: World) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        service.ticket_create(actor=helpdesk.customer, subject="Hi", department=helpdesk.billing)
+    return len(queries)
+
+
+def test_emailing_a_whole_department_costs_the_same_statements_for_any_size(
+    helpdesk: World,
+) -> None:
+    _statements_to_open_a_ticket(helpdesk)  # the customer's own role is read once, here
+    few = _statements_to_open_a_ticket(helpdesk)
+    helpdesk.billing.agents.add(*(make_user(f"billing{n}") for n in range(6)))
+    many = _statements_to_open_a_ticket(helpdesk)
+
+    assert Delivery.objects.filter(kind=DeliveryKind.EMAIL).count() == 1 + 1 + 7
+    assert many == few
