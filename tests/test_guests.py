@@ -65,7 +65,7 @@ def test_anyone_opens_a_guest_ticket_and_gets_a_magic_link(
     assert token.startswith("escg_") and len(token) >= 45
     (message,) = mail.outbox
     assert message.to == ["gail@example.net"]
-    assert message.subject == f"[{result['ticket']['reference']}] Where is my order?"
+    assert message.subject == f"[{result['ticket']['reference']}] Your support request"
     # A bare path is made absolute against SITE_URL, never against the request's Host header.
     assert f"http://localhost:8000/support/guest/{token}" in message.body
     assert "testserver" not in message.body

@@ -291,3 +291,36 @@ def test_emailing_a_whole_department_costs_the_same_statements_for_any_size(
 
     assert Delivery.objects.filter(kind=DeliveryKind.EMAIL).count() == 1 + 1 + 7
     assert many == few
+
+
+def test_a_guest_link_repeats_nothing_the_sender_typed(
+    helpdesk: World, smtp: SmtpSink, commit: Any, settings: Any
+) -> None:
+    # Anyone may open a guest ticket for any address: the first email to that address must not
+    # carry the sender's words, or the form relays spam under the helpdesk's name.
+    from escalated.services import guests
+
+    settings.ESCALATED = {**settings.ESCALATED, "GUEST_TICKETS_ENABLED": True}
+    with commit():
+        ticket, _token = guests.guest_ticket_create(
+            name="Cheap pills at spam.example",
+            email="stranger@example.org",
+            subject="WIN A PRIZE at spam.example",
+            description="Click spam.example now",
+        )
+
+    messages = smtp.wait_for(1)
+    [message] = [m for m in messages if m["To"] == "stranger@example.org"]
+    text, html = _parts(message)
+    assert message["Subject"] == f"[{ticket.reference}] Your support request"
+    assert ticket.reference in text
+    for part in (message["Subject"], text, html):
+        assert "spam.example" not in part
+
+    # A new link is sent by staff on purpose, who have read the request: it may say which
+    # request it is about.
+    smtp.messages.clear()
+    with commit():
+        guests.guest_token_rotate(ticket=ticket, actor=helpdesk.agent)
+    [rotated] = smtp.wait_for(1)
+    assert rotated["Subject"] == f"[{ticket.reference}] WIN A PRIZE at spam.example"
