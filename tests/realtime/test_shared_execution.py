@@ -43,6 +43,10 @@ async def _watching(live: Any, world: World, query: str, *people: Any) -> list[t
     return watching
 
 
+async def _change_priority(world: World, actor: Any, priority: str) -> None:
+    await run(tickets.ticket_priority_change, ticket=world.ticket, actor=actor, priority=priority)
+
+
 async def _next_of_each(watching: list[tuple[Any, str]]) -> list[dict[str, Any]]:
     return [(await connection.next(op))["ticketEvents"] for connection, op in watching]
 
@@ -53,9 +57,7 @@ async def test_subscribers_reading_the_same_share_one_execution(
     query = "subscription($id: ID!) { ticketEvents(ticketId: $id) { kind ticket { priority } } }"
     watching = await _watching(live, world, query, world.agent, world.admin, world.customer)
 
-    await run(
-        tickets.ticket_priority_change, ticket=world.ticket, actor=world.agent, priority="high"
-    )
+    await _change_priority(world, world.agent, "high")
 
     expected = {"kind": "PRIORITY_CHANGED", "ticket": {"priority": "HIGH"}}
     assert await _next_of_each(watching) == [expected] * 3
@@ -71,9 +73,7 @@ async def test_a_field_that_looks_at_the_viewer_is_executed_for_each(
     }"""
     agent, customer = await _watching(live, world, query, world.agent, world.customer)
 
-    await run(
-        tickets.ticket_priority_change, ticket=world.ticket, actor=world.agent, priority="high"
-    )
+    await _change_priority(world, world.agent, "high")
 
     seen_by_agent, seen_by_customer = await _next_of_each([agent, customer])
     assert seen_by_agent["ticket"]["tags"] == [{"name": world.urgent.name}]
@@ -89,17 +89,13 @@ async def test_who_made_the_change_is_decided_for_each_subscriber(
 
     # The agent wrote the ticket's public reply: the admin and the agent (themselves) know that
     # in memory and share one execution; the customer's answer comes from the database.
-    await run(
-        tickets.ticket_priority_change, ticket=world.ticket, actor=world.agent, priority="high"
-    )
+    await _change_priority(world, world.agent, "high")
     assert await _next_of_each(watching) == [{"actor": {"name": "Alan Agent"}}] * 3
     assert len(executions) == 2
 
     # The admin is in no department and never wrote on the ticket: only admins may see them.
     executions.clear()
-    await run(
-        tickets.ticket_priority_change, ticket=world.ticket, actor=world.admin, priority="low"
-    )
+    await _change_priority(world, world.admin, "low")
     assert await _next_of_each(watching) == [
         {"actor": {"name": "Ada Admin"}},
         {"actor": None},
