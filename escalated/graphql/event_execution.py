@@ -105,8 +105,6 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             payload.share_key(),
         )
         kept: list[_Kept] = memo.setdefault(key, [])
-        # Keep the document alive with the memo, so its id is not reused while the memo lives.
-        memo.setdefault(("documents",), []).append(self.operation)
         # Executions started by others may still be running: wait for each, take the first that
         # fits. New ones may be added while waiting; they are looked at too.
         index = 0
@@ -118,6 +116,9 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             index += 1
         mine = _Kept(asyncio.get_running_loop().create_future(), _Asked())
         kept.append(mine)
+        # Keep the document alive as long as the memo holds an execution of it, so that its id
+        # (part of the key) cannot be reused by another document meanwhile.
+        memo.setdefault(("documents",), []).append(self.operation)
         token = _asked.set(mine.asked)
         try:
             result = await self._own(serially)
