@@ -79,10 +79,14 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
         await self.close(code=FORBIDDEN)
 
     async def disconnect(self, code: int) -> None:
-        request = getattr(self, "socket_request", None)
-        if request is not None:
-            Rechecks.current().forget(request)
-        await super().disconnect(code)
+        # Strawberry's disconnect waits for the connection's handler, so a connection_init still
+        # being authenticated has registered its rechecks by the time they are forgotten here.
+        try:
+            await super().disconnect(code)
+        finally:
+            request = getattr(self, "socket_request", None)
+            if request is not None:
+                Rechecks.current().forget(request)
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         # Read on every handshake, so a changed setting applies without a restart of the router.

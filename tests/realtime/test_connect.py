@@ -15,6 +15,7 @@ from strawberry.subscriptions import GRAPHQL_WS_PROTOCOL
 
 from escalated.models import ApiToken
 from escalated.realtime.groups import ticket_group
+from escalated.realtime.rechecks import Rechecks
 from escalated.services import guests, tickets
 from escalated.services.tokens import api_token_revoke
 from tests.conftest import World, gid
@@ -293,3 +294,15 @@ async def test_a_live_session_socket_stays_open_across_rechecks(
 
     assert (await connection.next(op))["ticketEvents"]["kind"] == "REPLY_ADDED"
     await connection.close()
+
+
+async def test_a_socket_closed_while_signing_in_is_not_rechecked_later(world: World) -> None:
+    cookie = await run(session_cookie, user=world.agent)
+    comm = communicator(cookie=cookie)
+    accepted, _protocol = await comm.connect()
+    assert accepted
+    await comm.send_json_to({"type": "connection_init", "payload": {}})
+    await comm.disconnect()  # while connection_init is still reading the database
+
+    await asyncio.sleep(0.5)
+    assert Rechecks.current().due == {}
