@@ -26,9 +26,15 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user, get_user_model
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 
 from escalated.access import GuestActor, Role, prime_department_ids, role_of
 from escalated.conf import escalated_settings
@@ -63,7 +69,8 @@ class _Credentials:
 def reread(connections: list[_Credentials]) -> list[Any | None]:
     """Each connection's user as they stand now (None: no longer allowed in), with role and
     departments read, in a bounded number of statements for the API tokens and departments
-    (a session or a guest link is one read each)."""
+    (a session or a guest link is one read each). A connection whose check fails is refused
+    (logged): access that cannot be confirmed is not kept."""
     token_ids = [c.token.pk for c in connections if c.token is not None and c.session_key is None]
     tokens = ApiToken.objects.select_related("user").in_bulk(token_ids) if token_ids else {}
     user_ids = [
@@ -72,7 +79,7 @@ def reread(connections: list[_Credentials]) -> list[Any | None]:
         if c.token is None and c.session_key is None and not isinstance(c.user, GuestActor)
     ]
     users = get_user_model()._default_manager.in_bulk(user_ids) if user_ids else {}
-    found = [_one(c, tokens, users) for c in connections]
+    found = [_checked(c, tokens, users) for c in connections]
     people = [u for u in found if u is not None and not isinstance(u, GuestActor)]
     prime_department_ids(people)
     for user in people:
@@ -80,15 +87,21 @@ def reread(connections: list[_Credentials]) -> list[Any | None]:
     return found
 
 
+def _checked(c: _Credentials, tokens: dict[Any, ApiToken], users: dict[Any, Any]) -> Any | None:
+    try:
+        return _one(c, tokens, users)
+    except Exception:
+        logger.exception("Escalated could not re-read a websocket's access; closing it")
+        return None
+
+
 def _one(c: _Credentials, tokens: dict[Any, ApiToken], users: dict[Any, Any]) -> Any | None:
     if isinstance(c.user, GuestActor):
         return guest_refresh(c.user)
     user: Any
     if c.session_key is not None:
-        # Django's own check: the session must still exist (not signed out) and still carry the
-        # user's current password hash (not changed elsewhere since).
-        user = get_user(_session_request(c.session_key))
-        if user.pk != c.user.pk:
+        user = session_user(c.session_key)
+        if user is None or user.pk != c.user.pk:
             return None
     elif c.token is not None:
         token = tokens.get(c.token.pk)
@@ -102,11 +115,33 @@ def _one(c: _Credentials, tokens: dict[Any, ApiToken], users: dict[Any, Any]) ->
     return user
 
 
-def _session_request(session_key: str) -> HttpRequest:
-    """Just enough of a request for :func:`django.contrib.auth.get_user`: the session."""
-    request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return request
+def session_user(session_key: str) -> Any | None:
+    """The user a session is signed in as, if it still is: the session exists (not signed out)
+    and carries the user's current password hash (or one made with a SECRET_KEY_FALLBACKS key).
+
+    The checks of :func:`django.contrib.auth.get_user`, without its side effects: that function
+    cycles a session verified by a fallback key and flushes a stale one, which here (no response
+    to carry a new cookie) would sign the browser out of the whole site.
+    """
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    if user is None:
+        return None
+    if hasattr(user, "get_session_auth_hash"):
+        stored = session.get(HASH_SESSION_KEY) or ""
+        candidates = [user.get_session_auth_hash()]
+        if hasattr(user, "get_session_auth_fallback_hash"):
+            candidates += list(user.get_session_auth_fallback_hash())
+        if not any(constant_time_compare(stored, candidate) for candidate in candidates):
+            return None
+    return user
 
 
 # --- re-reading while open ---------------------------------------------------------------------
@@ -116,6 +151,9 @@ _rechecks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Rechecks] = (
 )
 
 OnLost = Callable[[], Awaitable[None]]
+
+# How soon a batch whose reads failed is tried again.
+RETRY_SECONDS = 5.0
 
 
 class Rechecks:
@@ -136,7 +174,7 @@ class Rechecks:
     def watch(self, request: Any, on_lost: OnLost) -> None:
         """Re-read ``request``'s access every period from now on; call ``on_lost`` once gone."""
         self.due[request] = (self._next_turn(), on_lost)
-        if self._task is None or self._task.done():
+        if self._task is None:
             self._task = asyncio.create_task(self._run())
 
     def forget(self, request: Any) -> None:
@@ -151,15 +189,28 @@ class Rechecks:
         return now + self._period() * random.uniform(0.5, 1.0)  # noqa: S311 (not for secrets)
 
     async def _run(self) -> None:
-        while self.due:
-            await asyncio.sleep(min(1.0, self._period() / 10))
-            now = asyncio.get_running_loop().time()
-            turn = [request for request, (at, _) in self.due.items() if at <= now]
-            if turn:
-                try:
-                    await self._recheck(turn)
-                except Exception:
-                    logger.exception("Escalated could not re-read websocket access; retrying")
+        try:
+            while self.due:
+                await asyncio.sleep(min(1.0, self._period() / 10))
+                now = asyncio.get_running_loop().time()
+                turn = [request for request, (at, _) in self.due.items() if at <= now]
+                if turn:
+                    try:
+                        await self._recheck(turn)
+                    except Exception:
+                        # The batch's reads failed (the database is away): try these again
+                        # shortly, without holding up the connections whose turn comes later.
+                        logger.exception("Escalated could not re-read websocket access")
+                        self._postpone(turn, RETRY_SECONDS)
+        finally:
+            self._task = None  # the task holds the loop: let a closed loop go
+
+    def _postpone(self, requests: Iterable[Any], seconds: float) -> None:
+        at = asyncio.get_running_loop().time() + seconds
+        for request in requests:
+            entry = self.due.get(request)
+            if entry is not None:
+                self.due[request] = (at, entry[1])
 
     async def _recheck(self, requests: Iterable[Any]) -> None:
         requests = list(requests)
