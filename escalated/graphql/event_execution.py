@@ -46,44 +46,51 @@ class SharedPayload(Protocol):
         ...
 
 
-@dataclass
-class _Asked:
-    """What an execution asked about its subscriber: the viewer itself, or facts the payload
-    holds for them (by attribute name) that only some fields read."""
-
-    viewer: bool = False
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
+@dataclass(eq=False)
 class _Kept:
-    """One execution of an event, and what it asked (known once it is done)."""
+    """One execution of an event, offered to other subscribers once it is done: withdrawn (its
+    ``done`` answers None) as soon as it asks who the viewer is, or if it fails. ``facts`` are
+    the payload facts it read (attribute name: value); only payloads holding the same may use it.
+    """
 
     done: asyncio.Future[ExecutionResult | None]
-    asked: _Asked
+    offers: list[_Kept]
+    # Where to note the facts under which executions of this document ask who the viewer is.
+    personal: list[dict[str, Any]]
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def fits(self, payload: Any) -> bool:
-        return all(getattr(payload, name) == value for name, value in self.asked.facts.items())
+        return _holds(payload, self.facts)
+
+    def withdraw(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+        if self in self.offers:
+            self.offers.remove(self)
 
 
-_asked: contextvars.ContextVar[_Asked | None] = contextvars.ContextVar(
-    "escalated_execution_asked", default=None
+# The execution running in this context, if it may be shared.
+_running: contextvars.ContextVar[_Kept | None] = contextvars.ContextVar(
+    "escalated_shared_execution", default=None
 )
 
 
 def viewer_asked() -> None:
-    """Record that the running execution depends on who the viewer is (so it is not shared)."""
-    asked = _asked.get()
-    if asked is not None:
-        asked.viewer = True
+    """Record that the running execution depends on who the viewer is: it is withdrawn at once,
+    so that subscribers waiting for it run their own without waiting for it to finish."""
+    running = _running.get()
+    if running is not None:
+        # Any payload holding the facts read so far takes the same path to this question.
+        running.personal.append(dict(running.facts))
+        running.withdraw()
 
 
 def fact_read(name: str, value: Any) -> None:
     """Record that the running execution read the payload's ``name`` (whose value is ``value``):
     only subscribers whose payload holds the same value may share it."""
-    asked = _asked.get()
-    if asked is not None:
-        asked.facts[name] = value
+    running = _running.get()
+    if running is not None:
+        running.facts[name] = value
 
 
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -104,36 +111,51 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _variables_key(self.variable_values.coerced),
             payload.share_key(),
         )
-        kept: list[_Kept] = memo.setdefault(key, [])
-        # Executions started by others may still be running: wait for each, take the first that
-        # fits. New ones may be added while waiting; they are looked at too.
-        index = 0
-        while index < len(kept):
-            candidate = kept[index]
-            result = await asyncio.shield(candidate.done)
-            if result is not None and candidate.fits(payload):
+        offers: list[_Kept] = memo.setdefault(key, [])
+        personal: list[dict[str, Any]] = memo.setdefault(("personal", key), [])
+
+        def asks_viewer() -> bool:
+            return any(_holds(payload, facts) for facts in personal)
+
+        # Executions started by others may still be running: wait for each in turn and take the
+        # first that fits. Offers may be added or withdrawn while waiting.
+        tried: set[_Kept] = set()
+        while not asks_viewer():
+            offer = next((o for o in offers if o not in tried), None)
+            if offer is None:
+                break
+            tried.add(offer)
+            result = await asyncio.shield(offer.done)
+            if result is not None and offer.fits(payload):
                 return result
-            index += 1
-        mine = _Kept(asyncio.get_running_loop().create_future(), _Asked())
-        kept.append(mine)
+        if asks_viewer():  # an execution like this one asks who the viewer is: run our own
+            return await self._own(serially)
+        mine = _Kept(asyncio.get_running_loop().create_future(), offers, personal)
+        offers.append(mine)
         # Keep the document alive as long as the memo holds an execution of it, so that its id
         # (part of the key) cannot be reused by another document meanwhile.
         memo.setdefault(("documents",), []).append(self.operation)
-        token = _asked.set(mine.asked)
+        token = _running.set(mine)
         try:
             result = await self._own(serially)
         except BaseException:
-            mine.done.set_result(None)
+            mine.withdraw()
             raise
         finally:
-            _asked.reset(token)
-        shareable = not mine.asked.viewer and not result.errors
-        mine.done.set_result(result if shareable else None)
+            _running.reset(token)
+        if result.errors:
+            mine.withdraw()
+        elif not mine.done.done():  # not withdrawn: it never asked who the viewer is
+            mine.done.set_result(result)
         return result
 
     async def _own(self, serially: bool | None) -> Any:
         result = super().execute_operation(serially)
         return await result if self.is_awaitable(result) else result
+
+
+def _holds(payload: Any, facts: dict[str, Any]) -> bool:
+    return all(getattr(payload, name) == value for name, value in facts.items())
 
 
 def _variables_key(variables: dict[str, Any]) -> str:

@@ -115,3 +115,22 @@ async def test_types_a_payload_reaches_learn_the_viewer_only_through_viewer() ->
         if path.name not in allowed and "info.context" in path.read_text()
     ]
     assert offenders == []
+
+
+async def test_once_an_execution_asks_for_the_viewer_the_others_do_not_wait_for_it(
+    world: World, live: Any, executions: list[Any]
+) -> None:
+    query = "subscription($id: ID!) { ticketEvents(ticketId: $id) { ticket { tags { name } } } }"
+    watching = await _watching(live, world, query, world.agent, world.admin, world.customer)
+
+    await _change_priority(world, world.agent, "high")
+    await _next_of_each(watching)
+
+    assert len(executions) == 3
+    memo = executions[0].execution_memo()
+    offered = [
+        value for key, value in memo.items() if key[0] != "personal" and key != ("documents",)
+    ]
+    # The first was offered, withdrawn when it asked; the other two ran their own at once.
+    assert offered == [[]]
+    assert [value for key, value in memo.items() if key[0] == "personal"] == [[{}]]
