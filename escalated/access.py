@@ -128,14 +128,9 @@ def is_staff(actor: Any) -> bool:
 
 def agent_department_ids(user: Any) -> frozenset[int]:
     """Ids of the departments the user works in, remembered on the user object."""
-    cached = getattr(user, _DEPARTMENTS_CACHE, None)
-    if cached is None:
-        from escalated.models import Department
-
-        cached = frozenset(
-            Department.objects.filter(agents=user, is_active=True).values_list("id", flat=True)
-        )
-        setattr(user, _DEPARTMENTS_CACHE, cached)
+    if getattr(user, _DEPARTMENTS_CACHE, None) is None:
+        prime_department_ids([user])
+    cached: frozenset[int] = getattr(user, _DEPARTMENTS_CACHE)
     return cached
 
 
@@ -224,6 +219,14 @@ def can_see_reply(actor: Any, reply: Reply, ticket: Ticket) -> bool:
     return is_staff(actor) or not reply.is_internal_note
 
 
+def in_a_department() -> Exists:
+    """Whether the user row of the outer query is a member of any department (active or not):
+    how :func:`visible_users` counts staff, and what :func:`sees_person_on` is told."""
+    from escalated.models import Department
+
+    return Exists(Department.agents.through.objects.filter(user_id=OuterRef("pk")))
+
+
 def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """People the actor may look up.
 
@@ -232,7 +235,7 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     assignees, reply authors). A customer or guest: themselves and the staff who work their
     tickets (assignees and authors of public replies).
     """
-    from escalated.models import Department, Reply, Ticket
+    from escalated.models import Reply, Ticket
 
     role = role_of(actor)
     if role in (Role.ADMIN, Role.SYSTEM):
@@ -249,10 +252,9 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
         pk__in=authors.values("author_id")
     )
     if role is Role.AGENT:
-        members = Department.agents.through.objects.filter(user_id=OuterRef("pk"))
         people |= (
             Q(pk__in=mine.filter(requester__isnull=False).values("requester_id"))
-            | Q(Exists(members))
+            | Q(in_a_department())
             | Q(is_superuser=True)
         )
     if actor.pk is not None:  # a guest is nobody's user row

@@ -19,16 +19,16 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
 
 from escalated.access import (
     can_see_reply,
     can_see_ticket,
+    in_a_department,
     is_staff,
     sees_person_on,
 )
 from escalated.filters import TicketFilter
-from escalated.models import Department, Reply, Ticket
+from escalated.models import Reply, Ticket
 from escalated.realtime.groups import TICKET_MESSAGE
 
 # The kinds of change a customer or guest hears of: what shows on their ticket page. Everything
@@ -98,10 +98,9 @@ def _load(message: dict[str, Any], watches: dict[Hashable, QueueWatch]) -> Loade
     matches = {key: watch.in_filter(ticket.pk) for key, watch in watches.items()}
     actor = None
     if message["actor_id"] is not None:
-        memberships = Department.agents.through.objects.filter(user_id=OuterRef("pk"))
         actor = (
             get_user_model()
-            ._default_manager.annotate(in_a_department=Exists(memberships))
+            ._default_manager.annotate(in_a_department=in_a_department())
             .filter(pk=message["actor_id"])
             .first()
         )
