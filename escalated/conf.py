@@ -567,13 +567,15 @@ OPTIONS: dict[str, Option] = {
 
 
 def _merge(options: Mapping[str, Option], user: Mapping[str, Any]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for name, option in options.items():
-        value = user.get(name, option.default)
-        if option.children is not None and isinstance(value, Mapping):
-            value = _merge(option.children, value)
-        merged[name] = value
-    return merged
+    return {name: _value(option, user, name) for name, option in options.items()}
+
+
+def _value(option: Option, user: Mapping[str, Any], name: str) -> Any:
+    """The host's value of one option, or its default; defaults merged into one with children."""
+    value = user.get(name, option.default)
+    if option.children is not None and isinstance(value, Mapping):
+        value = _merge(option.children, value)
+    return value
 
 
 class EscalatedSettings:
@@ -583,15 +585,15 @@ class EscalatedSettings:
         option = OPTIONS.get(name)
         if option is None:
             raise AttributeError(f"ESCALATED has no setting {name!r}")
-        # Read only the one key (hot paths read settings per event and per check), merging
-        # defaults into it where it has children.
-        value = (getattr(settings, "ESCALATED", {}) or {}).get(name, option.default)
-        if option.children is not None and isinstance(value, Mapping):
-            value = _merge(option.children, value)
-        return value
+        # Only the one key: hot paths read settings per event and per check.
+        return _value(option, self._user(), name)
 
     def as_dict(self) -> dict[str, Any]:
-        return _merge(OPTIONS, getattr(settings, "ESCALATED", {}) or {})
+        return _merge(OPTIONS, self._user())
+
+    @staticmethod
+    def _user() -> Mapping[str, Any]:
+        return getattr(settings, "ESCALATED", {}) or {}
 
 
 escalated_settings = EscalatedSettings()
