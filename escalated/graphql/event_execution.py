@@ -46,6 +46,21 @@ class SharedPayload(Protocol):
         ...
 
 
+@dataclass
+class _Shared:
+    """What one event's memo holds for one key (document, variables, share key): the executions
+    on offer, the facts under which executions of it asked who the viewer is, and the document
+    itself, kept alive with the memo so that its id (part of the key) is not reused meanwhile."""
+
+    document: Any
+    offers: list[_Kept] = field(default_factory=list)
+    personal: list[dict[str, Any]] = field(default_factory=list)
+
+    def asks_viewer(self, payload: Any) -> bool:
+        """Whether executions for ``payload`` are known to ask who the viewer is."""
+        return any(_holds(payload, facts) for facts in self.personal)
+
+
 @dataclass(eq=False)
 class _Kept:
     """One execution of an event, offered to other subscribers once it is done: withdrawn (its
@@ -54,9 +69,7 @@ class _Kept:
     """
 
     done: asyncio.Future[ExecutionResult | None]
-    offers: list[_Kept]
-    # Where to note the facts under which executions of this document ask who the viewer is.
-    personal: list[dict[str, Any]]
+    shared: _Shared
     facts: dict[str, Any] = field(default_factory=dict)
 
     def fits(self, payload: Any) -> bool:
@@ -65,8 +78,8 @@ class _Kept:
     def withdraw(self) -> None:
         if not self.done.done():
             self.done.set_result(None)
-        if self in self.offers:
-            self.offers.remove(self)
+        if self in self.shared.offers:
+            self.shared.offers.remove(self)
 
 
 # The execution running in this context, if it may be shared.
@@ -81,7 +94,7 @@ def viewer_asked() -> None:
     running = _running.get()
     if running is not None:
         # Any payload holding the facts read so far takes the same path to this question.
-        running.personal.append(dict(running.facts))
+        running.shared.personal.append(dict(running.facts))
         running.withdraw()
 
 
@@ -104,37 +117,36 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         return self._shared(payload, serially)
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        self._variables()  # encoded on the subscription's executor, copied to each event's
+        return super().build_per_event_executor(payload)
+
+    def _variables(self) -> str:
+        """The subscription's variables, encoded for the memo key (once: they are the same for
+        every event)."""
+        encoded: str | None = self.__dict__.get("variables_key")
+        if encoded is None:
+            encoded = self.variables_key = _variables_key(self.variable_values.coerced)
+        return encoded
+
     async def _shared(self, payload: SharedPayload, serially: bool | None) -> Any:
-        memo = payload.execution_memo()
-        key = (
-            id(self.operation),
-            _variables_key(self.variable_values.coerced),
-            payload.share_key(),
-        )
-        offers: list[_Kept] = memo.setdefault(key, [])
-        personal: list[dict[str, Any]] = memo.setdefault(("personal", key), [])
-
-        def asks_viewer() -> bool:
-            return any(_holds(payload, facts) for facts in personal)
-
+        key = (id(self.operation), self._variables(), payload.share_key())
+        shared: _Shared = payload.execution_memo().setdefault(key, _Shared(self.operation))
         # Executions started by others may still be running: wait for each in turn and take the
         # first that fits. Offers may be added or withdrawn while waiting.
         tried: set[_Kept] = set()
-        while not asks_viewer():
-            offer = next((o for o in offers if o not in tried), None)
+        while not shared.asks_viewer(payload):
+            offer = next((o for o in shared.offers if o not in tried), None)
             if offer is None:
                 break
             tried.add(offer)
             result = await asyncio.shield(offer.done)
             if result is not None and offer.fits(payload):
                 return result
-        if asks_viewer():  # an execution like this one asks who the viewer is: run our own
+        if shared.asks_viewer(payload):  # an execution like this one asks who the viewer is
             return await self._own(serially)
-        mine = _Kept(asyncio.get_running_loop().create_future(), offers, personal)
-        offers.append(mine)
-        # Keep the document alive as long as the memo holds an execution of it, so that its id
-        # (part of the key) cannot be reused by another document meanwhile.
-        memo.setdefault(("documents",), []).append(self.operation)
+        mine = _Kept(asyncio.get_running_loop().create_future(), shared)
+        shared.offers.append(mine)
         token = _running.set(mine)
         try:
             result = await self._own(serially)

@@ -127,10 +127,7 @@ async def test_once_an_execution_asks_for_the_viewer_the_others_do_not_wait_for_
     await _next_of_each(watching)
 
     assert len(executions) == 3
-    memo = executions[0].execution_memo()
-    offered = [
-        value for key, value in memo.items() if key[0] != "personal" and key != ("documents",)
-    ]
+    [shared] = executions[0].execution_memo().values()
     # The first was offered, withdrawn when it asked; the other two ran their own at once.
-    assert offered == [[]]
-    assert [value for key, value in memo.items() if key[0] == "personal"] == [[{}]]
+    assert shared.offers == []
+    assert shared.personal == [{}]
