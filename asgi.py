@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 # Set Django up before anything imports models.
 http_application = get_asgi_application()
 
+from escalated.realtime.collector import settle_collector  # noqa: E402
 from escalated.realtime.routing import websocket_application  # noqa: E402
 
 if settings.DEBUG and "django.contrib.staticfiles" in settings.INSTALLED_APPS:
@@ -26,3 +27,7 @@ if settings.DEBUG and "django.contrib.staticfiles" in settings.INSTALLED_APPS:
     http_application = ASGIStaticFilesHandler(http_application)
 
 application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application})
+
+# Last: keep the garbage collector's full passes short and rare in a process holding many
+# sockets (escalated.realtime.collector says why and what it costs).
+settle_collector()
