@@ -11,7 +11,8 @@ REALTIME_ACCESS_RECHECK_SECONDS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,9 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
             if request is not None:
                 Rechecks.current().forget(request)
 
+    def encode_json(self, data: object) -> str | bytes:
+        return _next_messages.encode(data, super().encode_json)
+
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         # Read on every handshake, so a changed setting applies without a restart of the router.
         allowed = normalize_allowed_origins(escalated_settings.WEBSOCKET_ALLOWED_ORIGINS)
@@ -96,3 +100,40 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
     async def reject_websocket(self, request: Any) -> Any:
         await request.close(code=FORBIDDEN)
         return request
+
+
+class _SharedResults:
+    """Encodes a ``next`` message's result once for all the sockets it goes to.
+
+    Subscribers who share an execution of an event (escalated.graphql.event_execution) are sent
+    the same result object; only the operation id around it differs. The last few results'
+    encodings are kept, with the results themselves (so their ids are not reused meanwhile).
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.recent: OrderedDict[int, tuple[object, str | bytes]] = OrderedDict()
+
+    def encode(self, message: object, encode: Callable[[object], str | bytes]) -> str | bytes:
+        if not (
+            isinstance(message, dict)
+            and message.get("type") == "next"
+            and message.keys() == {"id", "type", "payload"}
+            and isinstance(message["payload"], dict)
+            and message["payload"].keys() == {"data"}
+        ):
+            return encode(message)
+        data = message["payload"]["data"]
+        kept = self.recent.get(id(data))
+        if kept is None or kept[0] is not data:
+            kept = self.recent[id(data)] = (data, encode(message["payload"]))
+            if len(self.recent) > self.size:
+                self.recent.popitem(last=False)
+        operation = encode(message["id"])
+        payload = kept[1]
+        if isinstance(payload, bytes) or isinstance(operation, bytes):
+            return encode(message)  # a host's encoder returning bytes: no splicing
+        return f'{{"id":{operation},"type":"next","payload":{payload}}}'
+
+
+_next_messages = _SharedResults()
