@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable
 from datetime import UTC, datetime
 from enum import Enum
@@ -85,10 +86,15 @@ class TicketNews:
     )
     occurred_at: datetime = strawberry.field(description="When the change was committed.")
     loaded: strawberry.Private[Loaded]
+    # Who this payload is for: decides whether they may see the actor (``actor_visible``).
+    subscriber: strawberry.Private[Any]
 
-    # Whether the subscriber may see the actor, where that was decided in memory for them (None:
-    # the resolver asks the database, as the subscriber).
-    actor_visible: strawberry.Private[bool | None]
+    @functools.cached_property
+    def actor_visible(self) -> bool | None:
+        """Whether the subscriber may see who made the change, where memory is enough to tell
+        (None: the resolver asks the database, as the subscriber). Worked out only for a
+        selection that reads ``actor``."""
+        return sees_actor(self.subscriber, self.loaded, visible=self.ticket is not None)
 
     @strawberry.field(description="Who made the change, if a person (and one you may see).")
     async def actor(self, info: Info) -> UserNode | None:
@@ -107,15 +113,19 @@ class TicketNews:
     def fields(
         message: dict[str, Any], loaded: Loaded, user: Any, *, visible: bool = True
     ) -> dict[str, Any]:
-        return {
-            "kind": TicketEventKind.of(message["verb"]),
-            "ticket_id": relay.GlobalID("Ticket", str(message["ticket_id"])),
-            "ticket": loaded.ticket if visible else None,
-            "changed_fields": [to_camel_case(name) for name in message["changed"]],
-            "occurred_at": datetime.fromtimestamp(message["at"], tz=UTC),
-            "loaded": loaded,
-            "actor_visible": sees_actor(user, loaded, visible=visible),
-        }
+        """The payload's fields for ``user``. All but the subscriber are the same for every
+        subscriber who sees the ticket (or every one who does not): worked out once per event."""
+        common = loaded.shaped.get(("fields", visible))
+        if common is None:
+            common = loaded.shaped["fields", visible] = {
+                "kind": TicketEventKind.of(message["verb"]),
+                "ticket_id": relay.GlobalID("Ticket", str(message["ticket_id"])),
+                "ticket": loaded.ticket if visible else None,
+                "changed_fields": [to_camel_case(name) for name in message["changed"]],
+                "occurred_at": datetime.fromtimestamp(message["at"], tz=UTC),
+                "loaded": loaded,
+            }
+        return {**common, "subscriber": user}
 
     # Sharing one execution of the event between subscribers (escalated.graphql.event_execution).
 

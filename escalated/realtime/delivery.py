@@ -66,6 +66,9 @@ class Loaded:
     # Subscribers' executions of this event, kept for others they would read the same for
     # (escalated.graphql.event_execution).
     executions: dict[Hashable, Any] = field(default_factory=dict)
+    # Parts of the subscribers' payloads that do not depend on the subscriber, built by the
+    # first who needs them (escalated.graphql.live).
+    shaped: dict[Hashable, Any] = field(default_factory=dict)
 
 
 # Queue subscriptions open in this process, whose filters are evaluated once per event.
@@ -162,6 +165,11 @@ class QueueWatch:
         self.data = data
         self.request = request
         self.members = members
+        self._frozen = tuple(
+            sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in data.items())
+        )
+        self._key_user: Any = None  # the user object the cached key was worked out for
+        self._key: Hashable = None
         _watches.add(self)
 
     def close(self) -> None:
@@ -169,16 +177,17 @@ class QueueWatch:
 
     def key(self) -> Hashable:
         """What the filter's verdict depends on: its data, and the viewer only where a filter
-        looks at the viewer (search reads notes for staff; following is per person)."""
+        looks at the viewer (search reads notes for staff; following is per person). Worked
+        out again only when the access rechecks give the request a fresh user."""
         user = self.request.user
-        frozen = tuple(
-            sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in self.data.items())
-        )
-        return (
-            frozen,
-            is_staff(user) if "search" in self.data else None,
-            user.pk if "following" in self.data else None,
-        )
+        if user is not self._key_user:
+            self._key_user = user
+            self._key = (
+                self._frozen,
+                is_staff(user) if "search" in self.data else None,
+                user.pk if "following" in self.data else None,
+            )
+        return self._key
 
     def in_filter(self, ticket_id: int) -> bool:
         queryset = Ticket.objects.filter(pk=ticket_id)
