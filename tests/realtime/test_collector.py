@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from escalated.realtime.collector import YOUNG_THRESHOLD, settle_collector
+from escalated.realtime.collector import MIDDLE_THRESHOLD, YOUNG_THRESHOLD, settle_collector
 
 
 @pytest.fixture
@@ -19,15 +19,15 @@ def collector_restored() -> Iterator[None]:
     gc.set_threshold(*threshold)
 
 
-def test_freezes_what_is_alive_and_raises_the_young_threshold(collector_restored: None) -> None:
+def test_freezes_what_is_alive_and_raises_the_young_thresholds(collector_restored: None) -> None:
     alive_before = [object()]  # a list: tracked by the collector
-    _, middle, old = gc.get_threshold()
+    old = gc.get_threshold()[2]
 
     settle_collector()
 
     assert gc.get_freeze_count() > 0
     assert not any(o is alive_before for o in gc.get_objects())
-    assert gc.get_threshold() == (YOUNG_THRESHOLD, middle, old)
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, old)
 
 
 def test_what_is_created_afterwards_is_still_collected(collector_restored: None) -> None:
