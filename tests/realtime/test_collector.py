@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
 from escalated.realtime.collector import MIDDLE_THRESHOLD, YOUNG_THRESHOLD, settle_collector
+from tests.realtime.servers import ROOT
 
 
 @pytest.fixture
@@ -42,3 +47,21 @@ def test_what_is_created_afterwards_is_still_collected(collector_restored: None)
 
 class _Node:
     me: _Node | None = None
+
+
+def test_the_served_asgi_module_settles_the_collector() -> None:
+    """What uvicorn imports (the demo's and the live tests' server) applies it, last."""
+    probe = "import asgi, gc, json; print(json.dumps([gc.get_freeze_count(), gc.get_threshold()]))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "demo.settings", "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    frozen, threshold = json.loads(done.stdout.splitlines()[-1])
+    assert frozen > 10_000  # Django, the app and the schema, at least
+    assert threshold[:2] == [YOUNG_THRESHOLD, MIDDLE_THRESHOLD]
