@@ -9,7 +9,8 @@ Servers are uvicorn processes serving the project's asgi.py on loopback (SQLite 
 with --processes 2, one channels-redis layer shared by both). Subscribers are agents, each on
 their own connection, spread evenly over the servers; mutations go round-robin to the servers
 over HTTP. Latency is receive time minus the event's `occurredAt`, which the server stamps right
-after the commit (one machine, one clock).
+after the commit (one machine, one clock). The servers' long garbage-collector passes while
+measuring are reported too (`server_long_gc_passes`).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tests.realtime.servers import server
 
     db = Path(tempfile.mkdtemp(prefix="escalated-bench-")) / "bench.sqlite3"
+    # The servers log their garbage collector's long passes here (tests.realtime.collector_log).
+    collections = db.parent / "collections"
+    os.environ["ESCALATED_GC_LOG"] = str(collections)
     world = await asyncio.to_thread(build_world, db, args.subscribers, args.tickets)
     redis_url = args.redis_url if args.processes > 1 else None
     if redis_url:
@@ -154,7 +158,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         redis.Redis.from_url(redis_url).flushdb()
     with _servers(server, db, args.processes, redis_url) as servers:
         addresses = [s.address for s in servers]
-        print("server pids:", *(s.pid for s in servers), file=sys.stderr, flush=True)
+        pids = [s.pid for s in servers]
+        print("server pids:", *pids, file=sys.stderr, flush=True)
         await asyncio.to_thread(_warm, addresses, world)
         base = [rss_kib(s.pid) for s in servers]
         subscribers = []
@@ -173,6 +178,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.disable()
 
         print("measuring", file=sys.stderr, flush=True)
+        measuring = time.time()
         for n in range(args.events):
             ticket = world["tickets"][n % len(world["tickets"])]
             priority = ("HIGH", "LOW")[(n // len(world["tickets"])) % 2]
@@ -182,12 +188,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             await asyncio.sleep(args.interval)
         await asyncio.sleep(2)
+        measured = time.time()
         gc.enable()
         for task in listeners:
             task.cancel()
         for s in subscribers:
             await s.connection.close()
 
+    from tests.realtime.collector_log import read_collections
+
+    passes = [
+        {"generation": entry["generation"], "ms": entry["ms"]}
+        for entry in read_collections(str(collections), pids)
+        if measuring <= entry["at"] <= measured
+    ]
     for s in subscribers:
         s.settle()
     latencies = sorted(x for s in subscribers for x in s.latencies)
@@ -208,6 +222,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "max_ms": round(latencies[-1] * 1000, 1),
         "rss_per_connection_kib": round((sum(loaded) - sum(base)) / args.subscribers, 1),
         "client_max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # The servers' full garbage collections, and other passes of 20 ms or more, while
+        # measuring: each holds every delivery of its process up for as long as it runs.
+        "server_long_gc_passes": passes,
         # The last subscriber's latency for each event, in the order the events were sent.
         "per_event_max_ms": [round(slowest[at] * 1000) for at in sorted(slowest)],
     }

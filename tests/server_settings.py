@@ -23,3 +23,8 @@ if os.environ.get("ESCALATED_SERVER_REDIS_URL"):
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if os.environ.get("ESCALATED_GC_LOG"):
+    from tests.realtime.collector_log import record_collections
+
+    record_collections(os.environ["ESCALATED_GC_LOG"])

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from escalated.realtime.collector import MIDDLE_THRESHOLD, YOUNG_THRESHOLD, settle_collector
+from tests.realtime.collector_log import read_collections, record_collections
 from tests.realtime.servers import ROOT
 
 
@@ -65,3 +67,16 @@ def test_the_served_asgi_module_settles_the_collector() -> None:
     frozen, threshold = json.loads(done.stdout.splitlines()[-1])
     assert frozen > 10_000  # Django, the app and the schema, at least
     assert threshold[:2] == [YOUNG_THRESHOLD, MIDDLE_THRESHOLD]
+
+
+def test_the_benchmark_log_records_full_collections(tmp_path: Path) -> None:
+    prefix = str(tmp_path / "collections")
+    callback = record_collections(prefix)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+    passes = read_collections(prefix, [os.getpid()])
+    assert [entry["generation"] for entry in passes] == [2]
+    assert passes[0]["ms"] >= 0
+    assert read_collections(prefix, [os.getpid() + 1]) == []
