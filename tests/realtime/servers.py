@@ -30,13 +30,19 @@ def _env(db: Path, redis_url: str | None) -> dict[str, str]:
 
 def world_database(db: Path) -> dict[str, Any]:
     """Migrate ``db``, create the World in it, and return its ids and an API token per person."""
+    result: dict[str, Any] = python_json(["-m", "tests.realtime.world_db"], _env(db, None))
+    return result
+
+
+def python_json(args: list[str], env: dict[str, str], timeout: float = 120) -> Any:
+    """Run this Python with ``args`` in the repository root; the JSON its last line prints."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.realtime.world_db"],
-        env=_env(db, None),
+        [sys.executable, *args],
+        env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stderr

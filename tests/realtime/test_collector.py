@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
-import subprocess
-import sys
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +12,7 @@ import pytest
 
 from escalated.realtime.collector import MIDDLE_THRESHOLD, YOUNG_THRESHOLD, settle_collector
 from tests.realtime.collector_log import read_collections, record_collections
-from tests.realtime.servers import ROOT
+from tests.realtime.servers import ROOT, python_json
 
 
 @pytest.fixture
@@ -54,17 +51,8 @@ class _Node:
 def test_the_served_asgi_module_settles_the_collector() -> None:
     """What uvicorn imports (the demo's and the live tests' server) applies it, last."""
     probe = "import asgi, gc, json; print(json.dumps([gc.get_freeze_count(), gc.get_threshold()]))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "demo.settings", "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    frozen, threshold = json.loads(done.stdout.splitlines()[-1])
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "demo.settings", "PYTHONPATH": str(ROOT)}
+    frozen, threshold = python_json(["-c", probe], env, timeout=60)
     assert frozen > 10_000  # Django, the app and the schema, at least
     assert threshold[:2] == [YOUNG_THRESHOLD, MIDDLE_THRESHOLD]
 
