@@ -147,10 +147,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tests.realtime.servers import server
 
     db = Path(tempfile.mkdtemp(prefix="escalated-bench-")) / "bench.sqlite3"
-    # The servers log their garbage collector's long passes here (tests.realtime.collector_log).
-    collections = db.parent / "collections"
-    os.environ["ESCALATED_GC_LOG"] = str(collections)
     world = await asyncio.to_thread(build_world, db, args.subscribers, args.tickets)
+    # The servers log their garbage collector's long passes here (tests.realtime.collector_log).
+    # Set after this process has loaded its own settings, so that only the servers log.
+    gc_log = db.parent / "collections"
+    os.environ["ESCALATED_GC_LOG"] = str(gc_log)
     redis_url = args.redis_url if args.processes > 1 else None
     if redis_url:
         import redis
@@ -199,7 +200,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     passes = [
         {"generation": entry["generation"], "ms": entry["ms"]}
-        for entry in read_collections(str(collections), pids)
+        for entry in read_collections(str(gc_log), pids)
         if measuring <= entry["at"] <= measured
     ]
     for s in subscribers:
