@@ -1,20 +1,38 @@
-"""System checks: a bad ESCALATED setting stops start-up with a message naming the key."""
+"""System checks: a bad ESCALATED setting stops start-up with a message naming the key.
+
+The same checks stop a server that never runs ``manage.py`` (uvicorn, daphne, gunicorn, a
+Celery worker): :func:`stop_on_errors` runs them when the app loads and raises
+``ImproperlyConfigured`` with exactly the lines ``manage.py check`` prints. The check of where
+the URLs are mounted needs the URLconf, which cannot be imported while apps are still loading,
+so it runs when the ASGI application is built (:mod:`escalated.realtime.routing`) and under
+``manage.py check``.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import NoReverseMatch, reverse
 
-from escalated.conf import escalated_settings, setting_problems
+from escalated.conf import OPTIONS, escalated_settings, setting_problems
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_HINT = "See the settings table in Escalated's README."
 
 
 @register()
 def check_escalated_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     user = getattr(settings, "ESCALATED", {})
     return [
-        Error(problem, hint="See the settings table in Escalated's README.", id="escalated.E001")
+        Error(problem, hint=SETTINGS_HINT, id="escalated.E001")
         for problem in setting_problems(user)
     ]
 
@@ -42,8 +60,8 @@ def check_content_sniffing(app_configs: Any = None, **kwargs: Any) -> list[Check
 def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Only the self-hosted mode exists so far: say so rather than pretend to sync."""
     mode = escalated_settings.MODE
-    if mode == "self_hosted":
-        return []
+    if mode == "self_hosted" or OPTIONS["MODE"].check(mode):
+        return []  # a value that is not a mode at all is E001's, and only E001's
     return [
         Warning(
             f"ESCALATED['MODE'] is {mode!r}, but only 'self_hosted' is implemented: tickets stay "
@@ -51,3 +69,88 @@ def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             id="escalated.W001",
         )
     ]
+
+
+@register()
+def check_channel_layers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Live queues publish through the channel layer; without one they stay silent."""
+    if getattr(settings, "CHANNEL_LAYERS", None):
+        return []
+    return [
+        Warning(
+            "CHANNEL_LAYERS is not set, so GraphQL subscriptions (live queues, ticket events, "
+            "presence) never hear of a change.",
+            hint="Set CHANNEL_LAYERS: {'default': {'BACKEND': "
+            "'channels.layers.InMemoryChannelLayer'}} serves one process; with several, use "
+            "channels_redis.core.RedisChannelLayer (pip install escalated-django[redis]).",
+            id="escalated.W002",
+        )
+    ]
+
+
+@register(Tags.urls)
+def check_route_prefix(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """ROUTE_PREFIX must name where the host mounted ``escalated.urls``: the websocket route
+    and the links in emails are built from it, the HTTP routes from the URLconf."""
+    if setting_problems({"ROUTE_PREFIX": escalated_settings.ROUTE_PREFIX}):
+        return []  # E001 already says the value is wrong
+    prefix = escalated_settings.ROUTE_PREFIX.strip("/")
+    expected = f"/{prefix}/graphql/" if prefix else "/graphql/"
+    try:
+        mounted = reverse("escalated:graphql")
+    except NoReverseMatch:
+        return [
+            Warning(
+                "Escalated's URLs are not mounted: the URLconf has no 'escalated' namespace.",
+                hint=f"Add path({prefix + '/' if prefix else ''!r}, include('escalated.urls')) "
+                "to your urlpatterns.",
+                id="escalated.W003",
+            )
+        ]
+    if mounted == expected:
+        return []
+    return [
+        Error(
+            f"ESCALATED['ROUTE_PREFIX'] is {escalated_settings.ROUTE_PREFIX!r}, but the GraphQL "
+            f"endpoint is mounted at {mounted!r}: websockets would be served at {expected!r} and "
+            "links in emails would point there too.",
+            hint="Make ROUTE_PREFIX the path you include('escalated.urls') under, e.g. "
+            f"{mounted.removesuffix('graphql/').strip('/')!r}.",
+            id="escalated.E003",
+        )
+    ]
+
+
+# What runs when the app loads (no URLconf yet), and what is added once it can be imported.
+AT_LOAD: tuple[Callable[..., list[CheckMessage]], ...] = (
+    check_escalated_settings,
+    check_content_sniffing,
+    check_hosting_mode,
+    check_channel_layers,
+)
+WITH_URLS = (check_route_prefix,)
+
+
+def stop_on_errors(checks: Iterable[Callable[..., list[CheckMessage]]]) -> None:
+    """Run ``checks`` outside ``manage.py``: log their warnings and raise on their errors,
+    each line as ``manage.py check`` prints it (silenced checks stay silent)."""
+    if _a_management_command():
+        return  # the command runs the same checks itself and prints them its own way
+    messages = [message for check in checks for message in check() if not message.is_silenced()]
+    for message in messages:
+        if not message.is_serious():
+            logger.warning("%s", message)
+    errors = [str(message) for message in messages if message.is_serious()]
+    if errors:
+        raise ImproperlyConfigured(
+            "Escalated cannot start; the system check found:\n" + "\n".join(errors)
+        )
+
+
+def _a_management_command() -> bool:
+    """Whether this process is ``manage.py``/``django-admin``, whose commands run the system
+    checks themselves (and ``check`` should print them, not a traceback)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return program in {"manage.py", "django-admin"} or (
+        program == "__main__.py" and Path(sys.argv[0]).parent.name == "django"
+    )

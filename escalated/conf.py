@@ -72,6 +72,12 @@ def _optional_positive_int(value: Any) -> str | None:
     return None if value is None else _positive_int(value)
 
 
+def _non_negative_int(value: Any) -> str | None:
+    """For counts where 0 turns the thing off (no warnings, no attachments)."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return None if ok else "must be an integer, 0 or more"
+
+
 def _one_of(*choices: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
@@ -135,11 +141,36 @@ def _iso_weekdays(value: Any) -> str | None:
 
 
 def _dotted_path_or_none(value: Any) -> str | None:
+    """A callable, or the dotted path of one that imports now (not at the first request)."""
     if value is None or callable(value):
         return None
-    if isinstance(value, str) and re.fullmatch(r"[\w.]+\.\w+", value):
+    if not (isinstance(value, str) and re.fullmatch(r"[\w.]+\.\w+", value)):
+        return "must be a dotted path to a callable, a callable, or None"
+    from django.utils.module_loading import import_string
+
+    try:
+        target = import_string(value)
+    except ImportError as error:
+        return f"{value!r} cannot be imported: {error}"
+    return None if callable(target) else f"{value!r} is not callable"
+
+
+def _storage_alias(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be the name of a storage in Django's STORAGES setting"
+    known = list(getattr(settings, "STORAGES", {}))
+    if value in known:
         return None
-    return "must be a dotted path to a callable, a callable, or None"
+    return f"is {value!r}, which is not a storage in STORAGES (known: {', '.join(known)})"
+
+
+def _cache_alias(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be the name of a cache in Django's CACHES setting"
+    known = list(getattr(settings, "CACHES", {}))
+    if value in known:
+        return None
+    return f"is {value!r}, which is not a cache in CACHES (known: {', '.join(known)})"
 
 
 def _transitions(value: Any) -> str | None:
@@ -296,7 +327,9 @@ SLA = {
     "BUSINESS_HOURS_ONLY": Option(False, _is_bool, "Default targets count business hours."),
     "BUSINESS_HOURS": Option({}, _dict, "The default business schedule.", BUSINESS_HOURS),
     "WARNING_THRESHOLD_MINUTES": Option(
-        30, _positive_int, "check_sla warns this many minutes before a clock runs out."
+        30,
+        _non_negative_int,
+        "check_sla warns this many minutes before a clock runs out (0: no warnings).",
     ),
     "PAUSE_STATUSES": Option(
         ["waiting_on_customer"],
@@ -392,7 +425,7 @@ GUEST_RATE_LIMIT = {
     "WINDOW_SECONDS": Option(3600, _positive_int, "Length of the rate-limit window, in seconds."),
     "CACHE": Option(
         "default",
-        _is_str,
+        _cache_alias,
         "The Django cache alias holding the counters; production needs a shared cache "
         "(Redis, Memcached, database) so every process counts together.",
     ),
@@ -413,7 +446,9 @@ OPTIONS: dict[str, Option] = {
     "AUTO_CLOSE_RESOLVED_AFTER_DAYS": Option(
         7, _optional_positive_int, "Days after which resolved tickets are closed (None: never)."
     ),
-    "MAX_ATTACHMENTS": Option(5, _positive_int, "Attachments allowed on one message."),
+    "MAX_ATTACHMENTS": Option(
+        5, _non_negative_int, "Attachments allowed on one message (0: no attachments)."
+    ),
     "MAX_ATTACHMENT_SIZE_KB": Option(10240, _positive_int, "Largest attachment, in KiB."),
     "SLA": Option({}, _dict, "Service level settings.", SLA),
     "NOTIFICATION_CHANNELS": Option(
@@ -462,7 +497,7 @@ OPTIONS: dict[str, Option] = {
     ),
     "ATTACHMENT_STORAGE": Option(
         "default",
-        _is_str,
+        _storage_alias,
         "Alias in Django's STORAGES that holds attachments (e.g. an S3 bucket via "
         "django-storages). Keep it private: downloads go through Escalated's checked view.",
     ),

@@ -58,7 +58,7 @@ def test_good_settings_pass() -> None:
         ({"MODEE": "synced"}, "ESCALATED['MODEE'] is not a known setting"),
         ({"MODE": "hybrid"}, "ESCALATED['MODE'] must be one of"),
         ({"DEFAULT_PRIORITY": "asap"}, "ESCALATED['DEFAULT_PRIORITY']"),
-        ({"MAX_ATTACHMENTS": 0}, "ESCALATED['MAX_ATTACHMENTS'] must be a positive integer"),
+        ({"MAX_ATTACHMENTS": -1}, "ESCALATED['MAX_ATTACHMENTS'] must be an integer, 0 or more"),
         ({"ALLOW_CUSTOMER_CLOSE": "yes"}, "ESCALATED['ALLOW_CUSTOMER_CLOSE']"),
         (
             {"SLA": {"BUSINESS_HOURS": {"TIMEZONE": "Mars/Olympus"}}},

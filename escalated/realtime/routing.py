@@ -24,6 +24,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import re_path
 
+from escalated.checks import WITH_URLS, stop_on_errors
 from escalated.conf import escalated_settings
 from escalated.graphql.schema import schema
 from escalated.realtime.consumer import EscalatedGraphQLWSConsumer
@@ -40,3 +41,7 @@ websocket_urlpatterns = [
 ]
 
 websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+
+# Apps are loaded by now (the host's asgi.py sets Django up first), so the URLconf can be read:
+# a ROUTE_PREFIX that disagrees with it would serve the websocket where nobody connects.
+stop_on_errors(WITH_URLS)

@@ -26,7 +26,7 @@ def test_defaults() -> None:
 @pytest.mark.parametrize(
     ("sla", "named"),
     [
-        ({"WARNING_THRESHOLD_MINUTES": 0}, "['WARNING_THRESHOLD_MINUTES'] must be a positive"),
+        ({"WARNING_THRESHOLD_MINUTES": -5}, "['WARNING_THRESHOLD_MINUTES'] must be an integer"),
         ({"PAUSE_STATUSES": ["napping"]}, "['PAUSE_STATUSES'] has unknown entries"),
         ({"BUSINESS_HOURS": {"HOLIDAYS": ["25/12"]}}, "['HOLIDAYS'] must be a list of dates"),
         ({"BUSINESS_HOURS": {"HOLIDAYS": ["02-30"]}}, "['HOLIDAYS'] has an impossible date"),
