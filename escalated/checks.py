@@ -88,6 +88,33 @@ def check_channel_layers(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     ]
 
 
+@register(Tags.database)
+def check_background_delivery(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Immediate delivery sends on a thread of its own, which SQLite's default transactions
+    cannot share the database with; the outbox then sends in the request instead."""
+    from django.db import connections
+
+    from escalated.services.outbox import writes_beside_requests
+
+    connection: Any = connections["default"]
+    if (
+        escalated_settings.OUTBOX["DELIVERY"] != "immediate"
+        or connection.vendor != "sqlite"
+        or connection.is_in_memory_db()
+        or writes_beside_requests(connection)
+    ):
+        return []
+    return [
+        Warning(
+            "The default database is SQLite with deferred transactions, so emails and webhook "
+            "calls are sent inside the request that caused them (a slow mail server slows it).",
+            hint="Add 'OPTIONS': {'transaction_mode': 'IMMEDIATE'} to DATABASES['default'] "
+            "to send them on a background thread, or use OUTBOX DELIVERY 'worker'.",
+            id="escalated.W004",
+        )
+    ]
+
+
 @register(Tags.urls)
 def check_route_prefix(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """ROUTE_PREFIX must name where the host mounted ``escalated.urls``: the websocket route
@@ -127,6 +154,7 @@ AT_LOAD: tuple[Callable[..., list[CheckMessage]], ...] = (
     check_content_sniffing,
     check_hosting_mode,
     check_channel_layers,
+    check_background_delivery,
 )
 WITH_URLS = (check_route_prefix,)
 

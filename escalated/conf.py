@@ -319,6 +319,11 @@ OUTBOX = {
     "LEASE_SECONDS": Option(
         300, _positive_int, "How long a claimed batch is a worker's before others may take it."
     ),
+    "SMTP_TIMEOUT_SECONDS": Option(
+        10,
+        _positive_int,
+        "Longest wait on each step of an SMTP exchange when Django's EMAIL_TIMEOUT is None.",
+    ),
 }
 
 SLA = {
@@ -479,6 +484,12 @@ OPTIONS: dict[str, Option] = {
         "Overrides of the allowed status transitions: {status: [statuses it may move to]}.",
     ),
     "GRAPHIQL": Option(None, _is_optional_bool, "Serve GraphiQL (None: follow DEBUG)."),
+    "GRAPHIQL_ASSETS": Option(
+        "local",
+        _one_of("local", "cdn"),
+        "Where GraphiQL's page loads React and GraphiQL from: this app ('local', works "
+        "offline) or unpkg ('cdn', strawberry's own page unchanged).",
+    ),
     "INTROSPECTION": Option(True, _is_bool, "Allow GraphQL introspection queries."),
     "MAX_PAGE_SIZE": Option(100, _positive_int, "Largest first/last on a connection."),
     "MAX_QUERY_DEPTH": Option(12, _positive_int, "Deepest GraphQL selection allowed."),

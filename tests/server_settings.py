@@ -1,6 +1,8 @@
 """Settings for real server processes the live tests start (uvicorn serving asgi.py): the test
-settings, on a SQLite file the test prepares, with the channel layer the test asks for."""
+settings, on a SQLite file the test prepares, with the channel layer the test asks for (and, on
+request, ESCALATED settings and an SMTP server of the test's)."""
 
+import json
 import os
 
 from tests.settings import *  # noqa: F403
@@ -9,8 +11,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ["ESCALATED_SERVER_DB"],
-        # Two server processes may write at once: wait for the lock rather than fail.
-        "OPTIONS": {"timeout": 20},
+        # Two server processes (and each one's outbox sender thread) may write at once: take
+        # the write lock when a transaction begins, and wait for it rather than fail.
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 
@@ -23,6 +26,15 @@ if os.environ.get("ESCALATED_SERVER_REDIS_URL"):
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if os.environ.get("ESCALATED_SERVER_SETTINGS"):
+    ESCALATED = json.loads(os.environ["ESCALATED_SERVER_SETTINGS"])
+
+if os.environ.get("ESCALATED_SERVER_SMTP_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(os.environ["ESCALATED_SERVER_SMTP_PORT"])
+    EMAIL_TIMEOUT = None  # Django's default: Escalated must bound the wait itself
 
 if os.environ.get("ESCALATED_GC_LOG"):
     from tests.realtime.collector_log import record_collections

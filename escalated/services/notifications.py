@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -469,6 +469,17 @@ def email_build(row: Delivery) -> outbox.Content:
     }
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def _mail_connection() -> Any:
+    """Django's mail connection, bounded when the host set no EMAIL_TIMEOUT: a mail server
+    that accepts and never answers must not hold the sender for ever."""
+    if settings.EMAIL_BACKEND == SMTP_BACKEND and settings.EMAIL_TIMEOUT is None:
+        return get_connection(timeout=escalated_settings.OUTBOX["SMTP_TIMEOUT_SECONDS"])
+    return get_connection()
+
+
 def email_send(row: Delivery, content: outbox.Content) -> None:
     message = EmailMultiAlternatives(
         subject=content["subject"],
@@ -476,6 +487,7 @@ def email_send(row: Delivery, content: outbox.Content) -> None:
         from_email=content["from"],
         to=[content["to"]],
         headers=content["headers"],
+        connection=_mail_connection(),
     )
     message.attach_alternative(content["html"], "text/html")
     try:

@@ -8,8 +8,9 @@ Life of a delivery row::
                           └──out of attempts, or a failure retrying cannot fix──▶ failed
 
 * :func:`enqueue` writes rows inside the caller's transaction (so a rollback sends nothing) and,
-  once it commits, hands their keys to the configured sender: this process at once
-  (``OUTBOX["DELIVERY"] = "immediate"``), a Celery task (``"celery"``), or nobody but the worker
+  once it commits, hands their keys to the configured sender: this process's background sender
+  thread (``OUTBOX["DELIVERY"] = "immediate"``; the request that made the change never waits
+  on a mail server or a webhook), a Celery task (``"celery"``), or nobody but the worker
   (``"worker"``).
 * :func:`claim` takes due rows for one worker: on PostgreSQL with ``SELECT … FOR UPDATE SKIP
   LOCKED``, so workers never wait on or take each other's rows; everywhere with a claim token
@@ -23,14 +24,16 @@ Life of a delivery row::
 from __future__ import annotations
 
 import logging
+import os
 import random
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -119,13 +122,94 @@ def dispatch(keys: list[str]) -> None:
     """Hand committed deliveries to whoever sends them in the configured mode."""
     mode = _options()["DELIVERY"]
     if mode == "immediate":
-        report = deliver(keys=keys)
-        if report.retrying == report.failed == 0:
-            deliver(limit=RETRIES_PER_COMMIT)
+        connection = transaction.get_connection()
+        if connection.in_atomic_block or not writes_beside_requests(connection):
+            # Only a wrapping transaction that never commits (Django's TestCase) runs commit
+            # callbacks inside one: no other connection, so no other thread, sees the rows.
+            send_committed(keys)
+        else:
+            background.submit(keys)
     elif mode == "celery":
         from escalated.tasks import deliver_outbox  # celery is an optional extra
 
         deliver_outbox.delay(keys)
+
+
+def writes_beside_requests(connection: Any) -> bool:
+    """Whether a sender thread may write while requests run their transactions.
+
+    SQLite's default (deferred) transactions fail at once with "database is locked" when a
+    reader turns writer while another connection writes, so a second writing thread would make
+    requests fail; transactions that take the write lock as they begin (``"transaction_mode":
+    "IMMEDIATE"``) wait for it instead. An in-memory database is this connection's alone.
+    """
+    if connection.vendor != "sqlite":
+        return True
+    if connection.is_in_memory_db():
+        return False
+    mode = str(connection.settings_dict.get("OPTIONS", {}).get("transaction_mode", ""))
+    return mode.upper() in ("IMMEDIATE", "EXCLUSIVE")
+
+
+def send_committed(keys: list[str]) -> None:
+    """Send these committed rows now, and a few due retries when they all went out."""
+    report = deliver(keys=keys)
+    if report.retrying == report.failed == 0:
+        deliver(limit=RETRIES_PER_COMMIT)
+
+
+class BackgroundSender:
+    """The "immediate" mode's sender: one daemon thread per process, fed the keys of each
+    commit, so that no request waits on a mail server or a webhook.
+
+    Nothing is lost when the process dies mid-send: the rows are in the database, a row being
+    sent holds a lease that runs out (``LEASE_SECONDS``), and the next commit, the next
+    ``escalated_worker --once`` or a worker sends it then.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[list[str]] = []
+        self._busy = 0  # batches handed over and not yet sent
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def submit(self, keys: list[str]) -> None:
+        with self._changed:
+            self._pending.append(keys)
+            self._busy += 1
+            self._changed.notify_all()
+            # A forked child inherits the list but not the thread: start its own.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="escalated-outbox", daemon=True
+                )
+                self._thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """Until everything handed over so far was attempted; False if ``timeout`` ran out."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._busy == 0, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._pending))
+                keys = self._pending.pop(0)
+            try:
+                send_committed(keys)
+            except Exception:
+                # The rows stay due; a later commit or a worker sends them.
+                logger.exception("Sending outbox deliveries %s raised", keys)
+            finally:
+                connections.close_all()  # this thread's connections only
+                with self._changed:
+                    self._busy -= 1
+                    self._changed.notify_all()
+
+
+background = BackgroundSender()
 
 
 # --- claiming and sending ---------------------------------------------------------------------
@@ -209,7 +293,9 @@ def attempt(
     except DeliveryError as error:
         return _failed(row, str(error), error.status_code, error.permanent, now, jitter)
     except Exception as error:
-        logger.exception("Delivery %s (%s) raised", row.pk, row.kind)
+        logger.exception(
+            "Delivery %s (%s) raised; it is retried like any failed attempt", row.pk, row.kind
+        )
         return _failed(row, f"{type(error).__name__}: {error}", None, False, now, jitter)
     at = now or timezone.now()
     _owned(row).update(
@@ -275,8 +361,18 @@ def _failed(
         claim_token="",
         updated_at=at,
     )
-    logger.warning("Delivery %s (%s) failed: %s", row.pk, row.kind, error)
-    return "failed" if give_up else "retrying"
+    if give_up:
+        logger.warning("Delivery %s (%s) failed for good: %s", row.pk, row.kind, error)
+        return "failed"
+    logger.warning(
+        "Delivery %s (%s) attempt %s did not go through; retrying at %s: %s",
+        row.pk,
+        row.kind,
+        row.attempts,
+        next_at.isoformat(timespec="seconds"),
+        error,
+    )
+    return "retrying"
 
 
 # --- admin ------------------------------------------------------------------------------------

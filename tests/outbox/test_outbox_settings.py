@@ -24,6 +24,7 @@ def test_defaults() -> None:
         "RETRY_MAX_SECONDS": 21600,
         "BATCH_SIZE": 20,
         "LEASE_SECONDS": 300,
+        "SMTP_TIMEOUT_SECONDS": 10,
     }
     assert set(escalated_settings.NOTIFICATIONS.values()) == {True}
     assert escalated_settings.WEBHOOK_REQUIRE_HTTPS is None

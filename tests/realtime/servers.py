@@ -18,13 +18,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env(db: Path, redis_url: str | None) -> dict[str, str]:
+def _env(db: Path, redis_url: str | None, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.server_settings",
         "ESCALATED_SERVER_DB": str(db),
         "ESCALATED_SERVER_REDIS_URL": redis_url or "",
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
 
 
@@ -56,8 +57,9 @@ class Server:
 
 
 @contextmanager
-def server(db: Path, *, redis_url: str | None = None) -> Iterator[Server]:
-    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port.
+def server(db: Path, *, redis_url: str | None = None, **env: str) -> Iterator[Server]:
+    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port (``env``: more
+    variables for tests.server_settings).
 
     The socket is bound and listening before uvicorn starts, so clients may connect at once
     (they wait in the backlog until the server is up)."""
@@ -81,7 +83,7 @@ def server(db: Path, *, redis_url: str | None = None) -> Iterator[Server]:
             "false",
         ],
         pass_fds=[listener.fileno()],
-        env=_env(db, redis_url),
+        env=_env(db, redis_url, **env),
         cwd=ROOT,
     )
     listener.close()
