@@ -5,6 +5,7 @@ path("support/", include("escalated.urls"))
 
 from django.urls import path
 
+from escalated.graphql.graphiql import graphiql_asset
 from escalated.graphql.schema import schema
 from escalated.graphql.views import EscalatedGraphQLView
 from escalated.views import attachment_download, form_mutation
@@ -13,6 +14,7 @@ app_name = "escalated"
 
 urlpatterns = [
     path("graphql/", EscalatedGraphQLView.as_view(schema=schema), name="graphql"),
+    path("graphql/assets/<str:name>", graphiql_asset, name="graphiql_asset"),
     path("attachments/<int:pk>/", attachment_download, name="attachment_download"),
     path("forms/<slug:name>/", form_mutation, name="form"),
 ]

@@ -47,15 +47,18 @@ def gid(obj: Any) -> str:
 
 # --- services the suite needs ----------------------------------------------------------------
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's package, driven by Playwright's executable_path
+
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    """Tests marked postgres/redis skip when those services are not configured, and fail
-    instead when ESCALATED_REQUIRE_SERVICES=1 (CI's second pass), so they never skip silently
-    there."""
+    """Tests marked postgres/redis/browser skip when those services are not configured (or
+    Debian's chromium is not installed), and fail instead when ESCALATED_REQUIRE_SERVICES=1
+    (CI's second pass), so they never skip silently there."""
     require = os.environ.get("ESCALATED_REQUIRE_SERVICES") == "1"
     have = {
         "postgres": os.environ.get("ESCALATED_TEST_DB") == "postgres",
         "redis": bool(os.environ.get("ESCALATED_TEST_REDIS")),
+        "browser": os.path.exists(CHROMIUM),
     }
     for item in items:
         for service, available in have.items():

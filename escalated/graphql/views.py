@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 
 from escalated.authentication import authenticate
-from escalated.conf import escalated_settings
+from escalated.graphql.graphiql import graphiql_enabled, page_for
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -36,10 +35,13 @@ class EscalatedGraphQLView(GraphQLView):
         refused = authenticate(request)
         if refused is not None:
             return refused
-        graphiql = escalated_settings.GRAPHIQL
-        self.graphql_ide = (
-            "graphiql" if (graphiql if graphiql is not None else settings.DEBUG) else None
-        )
+        self.graphql_ide = "graphiql" if graphiql_enabled() else None
         if request.method == "GET":
             get_token(request)  # GraphiQL reads the csrftoken cookie for its own requests
         return super().dispatch(request, *args, **kwargs)
+
+    def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
+        """Strawberry's page, loading its files from this app unless GRAPHIQL_ASSETS is 'cdn'."""
+        response = super().render_graphql_ide(request)
+        response.content = page_for(request, response.content.decode()).encode()
+        return response
