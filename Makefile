@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
+export DEMO_PORT  # demo/settings.py reads it: printed links and emails use the served port
 
 .PHONY: demo test lint typecheck schema schema-check install clean
 
@@ -39,4 +40,5 @@ schema: $(STAMP)
 	$(BIN)/python manage.py export_escalated_schema
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/db.sqlite3
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/db.sqlite3 demo/media demo/mail \
+		demo/tokens.json

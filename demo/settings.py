@@ -1,8 +1,16 @@
-"""A small host project for `make demo`: SQLite, the in-memory channel layer, GraphiQL on."""
+"""A small host project for `make demo`: SQLite, the in-memory channel layer, GraphiQL on.
 
+Everything the demo writes stays in demo/ (all gitignored): the database, uploads in media/,
+every email it sends as a file in mail/, and the demo's API tokens in tokens.json.
+"""
+
+import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# The port `make demo` serves on (DEMO_PORT=8001 make demo); printed links and emails use it.
+DEMO_PORT = int(os.environ.get("DEMO_PORT", "8000"))
+DEMO_TOKENS_FILE = BASE_DIR / "tokens.json"
 
 SECRET_KEY = "demo-only-not-secret"
 DEBUG = True
@@ -49,9 +57,23 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / "db.sqlite3",
+        # Transactions take the write lock when they begin, so the outbox's sender thread and
+        # requests wait for each other instead of failing with "database is locked".
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+    }
+}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STATIC_URL = "static/"
+MEDIA_ROOT = BASE_DIR / "media"  # attachments (the default storage)
 LOGIN_URL = "/admin/login/"
 
-ESCALATED = {"GRAPHIQL": True}
+# No mail server needed: each email is a file in demo/mail/.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = BASE_DIR / "mail"
+DEFAULT_FROM_EMAIL = "Escalated demo <help@example.com>"
+
+ESCALATED = {"GRAPHIQL": True, "SITE_URL": f"http://127.0.0.1:{DEMO_PORT}"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -41,18 +43,49 @@ def test_token_create_for_an_unknown_user_fails_clearly(db: None) -> None:
         _run("escalated_token", "create", "nobody")
 
 
-def test_seed_demo_is_repeatable_and_prints_working_tokens(db: None) -> None:
+def _printed_tokens(output: str) -> list[str]:
+    return [line.split("token ")[-1] for line in output.splitlines() if "token esc_" in line]
+
+
+def test_seed_demo_is_repeatable_and_its_tokens_keep_working(
+    db: None, settings: Any, tmp_path: Path
+) -> None:
+    settings.DEMO_TOKENS_FILE = tmp_path / "tokens.json"
     first = _run("seed_demo")
     second = _run("seed_demo")
 
     assert Ticket.objects.count() == 6
     assert Department.objects.count() == 2
-    assert ApiToken.objects.count() == 3, "each run replaces the demo tokens"
+    assert ApiToken.objects.count() == 3
     for role in ("admin", "agent", "customer"):
         assert f"username {role}" in second
-    tokens = [line.split("token ")[-1] for line in second.splitlines() if "token esc_" in line]
-    assert [api_token_authenticate(t) is not None for t in tokens] == [True] * 3
-    assert first != second
+    assert "These API tokens are new" in first
+    assert "the ones printed before; they still work" in second
+    assert _printed_tokens(first) == _printed_tokens(second)
+    assert [api_token_authenticate(t) is not None for t in _printed_tokens(second)] == [True] * 3
+
+
+def test_seed_demo_says_when_it_rotated_the_tokens(db: None, settings: Any, tmp_path: Path) -> None:
+    settings.DEMO_TOKENS_FILE = tmp_path / "tokens.json"
+    first = _printed_tokens(_run("seed_demo"))
+    ApiToken.objects.filter(user__username="agent").delete()  # say, revoked in the admin
+
+    again = _run("seed_demo")
+
+    assert "These API tokens are new" in again
+    assert [api_token_authenticate(t) is not None for t in _printed_tokens(again)] == [True] * 3
+    assert [api_token_authenticate(t) is not None for t in first] == [False] * 3
+    assert ApiToken.objects.count() == 3
+
+
+def test_seed_demo_prints_the_served_port(db: None, settings: Any) -> None:
+    settings.DEMO_PORT = 8155
+
+    output = _run("seed_demo")
+
+    assert "GraphiQL: http://127.0.0.1:8155/support/graphql/" in output
+    assert "http://127.0.0.1:8155/admin/login/" in output
+    assert ":8000" not in output
 
 
 @pytest.mark.urls("demo.urls")

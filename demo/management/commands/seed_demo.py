@@ -1,10 +1,17 @@
 """Seed the demo helpdesk and print how to sign in. Safe to run again: data is created once,
-and each run issues fresh demo API tokens (a token is only ever shown when it is issued)."""
+and the demo's API tokens keep working from run to run.
+
+A token is stored only as a hash, so the clear tokens are kept in the demo's own file
+(``DEMO_TOKENS_FILE``, gitignored) to print them again; when that file is gone or one of its
+tokens no longer works (revoked, user changed), the command issues new ones and says so."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
@@ -45,8 +52,8 @@ class Command(BaseCommand):
             if not Ticket.objects.exists():
                 self._organisation(people)
                 self._tickets(people)
-            issued = self._tokens(people)
-        self._report(issued)
+            issued, rotated = self._tokens(people)
+        self._report(issued, rotated)
 
     def _organisation(self, people: dict[str, Any]) -> None:
         organisation.department_create(
@@ -166,24 +173,72 @@ class Command(BaseCommand):
                         ticket=ticket, actor=customer, rating=5, comment="Quick and friendly."
                     )
 
-    def _tokens(self, people: dict[str, Any]) -> dict[str, str]:
+    def _tokens(self, people: dict[str, Any]) -> tuple[dict[str, str], bool]:
+        """The demo tokens, and whether they are new (the ones printed before are void)."""
+        kept = _saved_tokens()
+        if kept.keys() == people.keys() and all(
+            (token := tokens.api_token_authenticate(kept[name])) is not None
+            and token.user_id == user.pk
+            for name, user in people.items()
+        ):
+            return kept, False
         ApiToken.objects.filter(name=DEMO_TOKEN).delete()
-        return {
+        issued = {
             username: tokens.api_token_create(actor=SEEDER, user=user, name=DEMO_TOKEN)[1]
             for username, user in people.items()
         }
+        _save_tokens(issued)
+        return issued, True
 
-    def _report(self, issued: dict[str, str]) -> None:
+    def _report(self, issued: dict[str, str], rotated: bool) -> None:
         out = self.stdout.write
+        site = f"http://127.0.0.1:{getattr(settings, 'DEMO_PORT', 8000)}"
         out(self.style.SUCCESS("Escalated demo is ready."))
-        out("GraphiQL: http://127.0.0.1:8000/support/graphql/  (sign in at /admin/login/ first,")
-        out("          or send the header  Authorization: Bearer <token>)")
+        out(f"GraphiQL: {site}/support/graphql/")
+        out(f"  admin: sign in at {site}/admin/login/ first (a browser session).")
+        out("  anyone: put the token in GraphiQL's Headers tab, or send it with curl:")
+        out('          {"Authorization": "Bearer <token>"}')
+        mail = getattr(settings, "EMAIL_FILE_PATH", None)
+        if mail:
+            out(f"Emails the demo sends are files in {mail}/ (one per email).")
         out("")
         for username, password, *_rest, role in PEOPLE:
             out(
                 f"  {role:<9} username {username:<9} password {password:<9} "
                 f"token {issued[username]}"
             )
+        out("")
+        if rotated:
+            out(
+                self.style.WARNING(
+                    "These API tokens are new: tokens printed by an earlier run no longer work."
+                )
+            )
+        else:
+            out("These API tokens are the ones printed before; they still work.")
+
+
+def _tokens_file() -> Path | None:
+    path = getattr(settings, "DEMO_TOKENS_FILE", None)
+    return Path(path) if path else None
+
+
+def _saved_tokens() -> dict[str, str]:
+    path = _tokens_file()
+    if path is None or not path.exists():
+        return {}
+    try:
+        saved = json.loads(path.read_text())
+    except ValueError:
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def _save_tokens(issued: dict[str, str]) -> None:
+    path = _tokens_file()
+    if path is not None:
+        path.write_text(json.dumps(issued, indent=2) + "\n")
+        path.chmod(0o600)
 
 
 def _person(username: str, password: str, first: str, last: str, role: str) -> Any:
