@@ -31,9 +31,19 @@ SLA_ACTOR = SystemActor("sla")
 
 
 @dataclass(frozen=True)
+class Announced:
+    """One announcement of a run: a breach or a warning of one clock of one ticket."""
+
+    kind: str  # "breach" or "warning"
+    reference: str
+    metric: str
+
+
+@dataclass(frozen=True)
 class SlaCheckResult:
     breaches: int
     warnings: int
+    announced: tuple[Announced, ...] = ()
 
 
 def sla_check(
@@ -69,9 +79,17 @@ def sla_check(
             .order_by("ticket_id", "metric", "cycle")
         )
         newly_breached = set(breached)
+        announced = tuple(
+            Announced(
+                "breach" if clock.pk in newly_breached else "warning",
+                clock.ticket.reference,
+                clock.metric,
+            )
+            for clock in claimed
+        )
         batch = [_announcement(clock, clock.pk in newly_breached, now) for clock in claimed]
         events.record_many(batch)
-    return SlaCheckResult(len(breached), len(warned))
+    return SlaCheckResult(len(breached), len(warned), announced)
 
 
 def _announcement(clock: SlaClock, breached: bool, now: datetime) -> events.TicketEvent:

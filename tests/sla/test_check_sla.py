@@ -156,6 +156,27 @@ def test_the_command_takes_a_threshold_and_says_what_it_did(
     assert [call[0] for call in heard.calls] == ["warning", "warning", "breached", "breached"]
 
 
+def test_verbosity_2_names_each_ticket_announced(
+    world: World, frozen: time_machine.Traveller, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_policy(targets=targets(first=2, resolution=3))
+    ticket = _open(world)
+    frozen.move_to(ny(2025, 3, 3, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        warned = _run("--warning-threshold", "90", "-v", "2")
+    frozen.move_to(ny(2025, 3, 3, 12))
+    with django_capture_on_commit_callbacks(execute=True):
+        quiet = _run("--warning-threshold", "0")
+    frozen.move_to(ny(2025, 3, 3, 16))
+    with django_capture_on_commit_callbacks(execute=True):
+        nothing_new = _run("-v", "2")
+
+    assert f"  {ticket.reference} warning first_response" in warned.splitlines()
+    assert ticket.reference not in quiet  # -v 1 keeps to the summary
+    assert "0 breach(es) and 0 warning(s)" in nothing_new
+    assert ticket.reference not in nothing_new
+
+
 def test_a_paused_clock_is_neither_warned_nor_breached(
     world: World, frozen: time_machine.Traveller, heard: Heard
 ) -> None:

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             "SLA['WARNING_THRESHOLD_MINUTES']; 0: no warnings).",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: Any, verbosity: int, **options: Any) -> None:
         minutes = options["warning_threshold"]
         if minutes is not None and minutes < 0:
             raise CommandError("--warning-threshold must be 0 or more minutes.")
@@ -40,3 +40,6 @@ class Command(BaseCommand):
         )
         summary = f"{result.breaches} breach(es) and {result.warnings} warning(s) announced"
         self.stdout.write(self.style.SUCCESS(f"SLA check: {summary}."))
+        if verbosity > 1:  # -v 2: which tickets, as evaluate_escalations --dry-run lists them
+            for announced in result.announced:
+                self.stdout.write(f"  {announced.reference} {announced.kind} {announced.metric}")
