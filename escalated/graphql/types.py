@@ -371,7 +371,10 @@ def _sla_clocks_prefetch(info: Info) -> Prefetch[Any]:
 class TicketNode(relay.Node):
     reference: str = strawberry_django.field(description="Human-friendly id, e.g. ESC-00042.")
     subject: str
-    description: str = strawberry_django.field(description="Plain text, as the requester wrote it.")
+    description: str = strawberry_django.field(
+        description="Sanitised HTML: the opening message, cleaned and shown exactly like a "
+        "reply's body (same sanitiser, in emails and pages)."
+    )
     status: TicketStatus
     priority: TicketPriority
     ticket_type: TicketKind

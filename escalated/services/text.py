@@ -30,5 +30,6 @@ def optional_text(value: str | None, *, field: str, max_length: int) -> list[Pro
 
 
 def clean_html(body: str) -> str:
-    """Reply bodies are HTML shown to other people: keep safe markup, drop scripts and handlers."""
+    """People's text (a ticket's description, a reply's body) is HTML shown to other people:
+    keep safe markup, drop scripts and handlers. The one rule for both, in emails and pages."""
     return nh3.clean(body, link_rel="noopener noreferrer nofollow").strip()

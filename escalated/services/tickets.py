@@ -101,7 +101,7 @@ def ticket_draft(
     ticket_type = ticket_type or TicketType.QUESTION
     ticket = Ticket(
         subject=(subject or "").strip(),
-        description=description or "",
+        description=clean_html(description or ""),
         priority=priority,
         ticket_type=ticket_type,
         channel=channel,
@@ -209,6 +209,7 @@ def ticket_update(
         subject = subject.strip()
     if description is not UNSET:
         problems += optional_text(description, field="description", max_length=MAX_BODY)
+        description = clean_html(description or "")
     if ticket_type is not UNSET:
         problems += choice(ticket_type, TicketType, field="ticket_type")
     with transaction.atomic():

@@ -16,6 +16,7 @@ from escalated.graphql.errors import (
     staff_mutation_payload,
 )
 from escalated.graphql.ids import load, load_optional
+from escalated.graphql.mutations.tickets import DESCRIPTION
 from escalated.graphql.types import DepartmentNode, TicketNode
 from escalated.services import guests as service
 
@@ -29,7 +30,7 @@ class GuestTicketCreateInput:
         default=None, description="Required; the magic link is sent here."
     )
     subject: str | None = strawberry.field(default=None, description="Required.")
-    description: str = ""
+    description: str = strawberry.field(default="", description=DESCRIPTION)
     priority: TicketPriority | None = None
     ticket_type: TicketKind | None = None
     department_id: relay.GlobalID | None = None

@@ -38,12 +38,16 @@ def _ticket(info: Info, gid: relay.GlobalID) -> Ticket:
 # --- inputs and payloads ----------------------------------------------------------------------
 
 
+# People's text follows one rule: a ticket's description is cleaned like a reply's body.
+DESCRIPTION = "HTML; unsafe markup is removed, as from a reply's body."
+
+
 @strawberry.input
 class TicketCreateInput:
     subject: str | None = strawberry.field(
         default=None, description="Required; a typed REQUIRED error when missing."
     )
-    description: str = ""
+    description: str = strawberry.field(default="", description=DESCRIPTION)
     priority: TicketPriority | None = None
     ticket_type: TicketKind | None = None
     channel: TicketChannel | None = strawberry.field(
@@ -72,7 +76,7 @@ class TicketCreatePayload:
 class TicketUpdateInput:
     id: relay.GlobalID
     subject: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
+    description: str | None = strawberry.field(default=strawberry.UNSET, description=DESCRIPTION)
     ticket_type: TicketKind | None = strawberry.UNSET
 
 
@@ -86,7 +90,8 @@ class TicketUpdatePayload:
 class TicketReplyInput:
     ticket_id: relay.GlobalID
     body: str | None = strawberry.field(
-        default=None, description="HTML; unsafe markup is removed. Required."
+        default=None,
+        description="HTML; unsafe markup is removed (as from a ticket's description). Required.",
     )
     attachments: list[Upload] | None = strawberry.field(
         default=None,
