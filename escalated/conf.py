@@ -155,22 +155,18 @@ def _dotted_path_or_none(value: Any) -> str | None:
     return None if callable(target) else f"{value!r} is not callable"
 
 
-def _storage_alias(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return "must be the name of a storage in Django's STORAGES setting"
-    known = list(getattr(settings, "STORAGES", {}))
-    if value in known:
-        return None
-    return f"is {value!r}, which is not a storage in STORAGES (known: {', '.join(known)})"
+def _alias_in(setting: str, kind: str) -> Check:
+    """A name in one of Django's alias dicts (STORAGES, CACHES), read when checked."""
 
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"must be the name of a {kind} in Django's {setting} setting"
+        known = list(getattr(settings, setting, {}))
+        if value in known:
+            return None
+        return f"is {value!r}, which is not a {kind} in {setting} (known: {', '.join(known)})"
 
-def _cache_alias(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return "must be the name of a cache in Django's CACHES setting"
-    known = list(getattr(settings, "CACHES", {}))
-    if value in known:
-        return None
-    return f"is {value!r}, which is not a cache in CACHES (known: {', '.join(known)})"
+    return check
 
 
 def _transitions(value: Any) -> str | None:
@@ -430,7 +426,7 @@ GUEST_RATE_LIMIT = {
     "WINDOW_SECONDS": Option(3600, _positive_int, "Length of the rate-limit window, in seconds."),
     "CACHE": Option(
         "default",
-        _cache_alias,
+        _alias_in("CACHES", "cache"),
         "The Django cache alias holding the counters; production needs a shared cache "
         "(Redis, Memcached, database) so every process counts together.",
     ),
@@ -508,7 +504,7 @@ OPTIONS: dict[str, Option] = {
     ),
     "ATTACHMENT_STORAGE": Option(
         "default",
-        _storage_alias,
+        _alias_in("STORAGES", "storage"),
         "Alias in Django's STORAGES that holds attachments (e.g. an S3 bucket via "
         "django-storages). Keep it private: downloads go through Escalated's checked view.",
     ),

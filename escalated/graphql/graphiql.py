@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -55,7 +55,9 @@ def graphiql_asset(request: HttpRequest, name: str) -> HttpResponseBase:
     if not graphiql_enabled() or name not in replacements().values():
         raise Http404
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse((ASSETS / name).open("rb"), content_type=content_type)
+    # Whole bytes, not a FileResponse: under ASGI a file's synchronous iterator is consumed in
+    # a worker thread with a warning, for files the browser then keeps for a year anyway.
+    response = HttpResponse((ASSETS / name).read_bytes(), content_type=content_type)
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     return response
