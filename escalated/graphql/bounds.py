@@ -57,7 +57,7 @@ LIST_BOUNDS: dict[str, Bound] = {
     # Staff data and configuration, and the results of one mutation: counted at the page size.
     # They come from what staff set up or what one request named, never from a customer's data,
     # and are empty for customers and guests; they are not cut (see the note of issue 16).
-    "Ticket.tags": page_size,
+    "Ticket.tags": _fixed(20),  # a ticket with more tags than this costs more than counted
     "Department.agents": page_size,
     "Report.byDepartment": page_size,
     "Report.agents": page_size,
@@ -83,8 +83,8 @@ def list_bound(parent: Any, name: str) -> int | None:
     if name == "edges" and parent.name.endswith("Connection"):
         return 1
     if name == "errors":
-        # UserErrors name the input's faults; built in memory, with no reads: counted at the
-        # page size like the other in-memory lists.
-        return page_size()
+        # UserErrors name the input's faults, built in memory with no reads: a handful each
+        # (a file list's at most MAX_ATTACHMENTS), counted at 20.
+        return 20
     bound = LIST_BOUNDS.get(f"{parent.name}.{name}")
     return None if bound is None else bound()

@@ -392,7 +392,6 @@ class TicketNode(relay.Node):
     assignee: UserNode | None
     department: DepartmentNode | None
     created_at: datetime
-    updated_at: datetime
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -412,6 +411,14 @@ class TicketNode(relay.Node):
         "(and notes, for staff), oldest first; the first MAX_PAGE_SIZE of them (each reply's "
         "`attachments` lists its own).",
     )
+
+    @strawberry_django.field(
+        only=["updated_at", "public_activity_at"],
+        description="When the ticket last changed: for staff, any change; for customers and "
+        "guests, the last change they can see (not notes, tags or SLA clocks).",
+    )
+    def updated_at(self, root: models.Ticket, info: Info) -> datetime:
+        return root.updated_at if is_staff(viewer(info)) else root.public_activity_at
 
     @strawberry_django.field(
         select_related=["guest_access"],
