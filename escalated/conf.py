@@ -195,7 +195,7 @@ def _mime_patterns(value: Any) -> str | None:
 
 def _extensions(value: Any) -> str | None:
     ok = isinstance(value, list | tuple) and all(
-        isinstance(v, str) and re.fullmatch(r"[a-z0-9]+", v) for v in value
+        isinstance(v, str) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v) for v in value
     )
     return None if ok else "must be a list of lower-case file extensions without dots, e.g. 'exe'"
 
@@ -387,38 +387,28 @@ ATTACHMENT_BLOCKED_TYPES = [
     "application/x-msi",
     "application/java-archive",
 ]
-# Names a desktop runs when opened, whatever the bytes look like (a batch file is plain text).
-ATTACHMENT_BLOCKED_EXTENSIONS = [
-    "exe",
-    "com",
-    "bat",
-    "cmd",
-    "scr",
-    "pif",
-    "cpl",
-    "msi",
-    "msc",
-    "dll",
-    "js",
-    "jse",
-    "vbs",
-    "vbe",
-    "wsf",
-    "wsh",
-    "hta",
-    "ps1",
-    "psm1",
-    "lnk",
-    "reg",
-    "jar",
-    "app",
-    "sh",
-    "html",
-    "htm",
-    "xhtml",
-    "svg",
-    "php",
-]
+# Names a desktop runs or renders when opened, whatever the bytes look like (a batch file is
+# plain text): Microsoft's list of file types Outlook blocks, with web pages and scripts that
+# browsers and shells run (html, svg, mht, php, sh…) and disk images that lose the downloaded
+# mark on their contents (iso, img, vhd).
+ATTACHMENT_BLOCKED_EXTENSIONS = sorted(
+    {
+        *("ade", "adp", "app", "application", "appref-ms", "appx", "appxbundle", "asp", "aspx"),
+        *("asx", "bas", "bat", "bgi", "cab", "cer", "chm", "cmd", "cnt", "com", "cpl", "crt"),
+        *("csh", "der", "diagcab", "dll", "exe", "fxp", "gadget", "grp", "hlp", "hpj", "hta"),
+        *("htc", "htm", "html", "img", "inf", "ins", "iqy", "iso", "isp", "its", "jar", "jnlp"),
+        *("js", "jse", "ksh", "library-ms", "lnk", "mad", "maf", "mag", "mam", "maq", "mar"),
+        *("mas", "mat", "mau", "mav", "maw", "mcf", "mda", "mdb", "mde", "mdt", "mdw", "mdz"),
+        *("mht", "mhtml", "msc", "msh", "msh1", "msh1xml", "msh2", "msh2xml", "mshxml", "msi"),
+        *("msix", "msixbundle", "msp", "mst", "msu", "ops", "osd", "pcd", "php", "pif", "pl"),
+        *("plg", "prf", "prg", "printerexport", "ps1", "ps1xml", "ps2", "ps2xml", "psc1"),
+        *("psc2", "psd1", "psdm1", "psm1", "py", "pyc", "pyo", "pyw", "pyz", "pyzw", "reg"),
+        *("scf", "scr", "sct", "searchconnector-ms", "settingcontent-ms", "sh", "shb", "shs"),
+        *("shtml", "slk", "svg", "svgz", "theme", "url", "vb", "vbe", "vbp", "vbs", "vhd"),
+        *("vhdx", "vsmacros", "vsw", "webpnp", "website", "ws", "wsc", "wsf", "wsh", "xbap"),
+        *("xhtml", "xht", "xll", "xnk"),
+    }
+)
 
 GUEST_RATE_LIMIT = {
     "PER_EMAIL": Option(3, _positive_int, "Guest tickets one email address may open per window."),
@@ -486,13 +476,17 @@ OPTIONS: dict[str, Option] = {
         "Where GraphiQL's page loads React and GraphiQL from: this app ('local', works "
         "offline) or unpkg ('cdn', strawberry's own page unchanged).",
     ),
-    "INTROSPECTION": Option(True, _is_bool, "Allow GraphQL introspection queries."),
+    "INTROSPECTION": Option(
+        None,
+        _is_optional_bool,
+        "Allow GraphQL introspection queries and 'Did you mean' hints (None: follow DEBUG).",
+    ),
     "MAX_PAGE_SIZE": Option(100, _positive_int, "Largest first/last on a connection."),
     "MAX_QUERY_DEPTH": Option(12, _positive_int, "Deepest GraphQL selection allowed."),
     "MAX_QUERY_TOKENS": Option(5000, _positive_int, "Largest GraphQL document, in tokens."),
     "MAX_ALIASES": Option(30, _positive_int, "Most aliases in one GraphQL operation."),
     "MAX_QUERY_COST": Option(
-        50_000,
+        20_000,
         _positive_int,
         "Most fields one GraphQL operation may fetch, counting each page a connection asks for.",
     ),

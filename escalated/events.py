@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import transaction
 from django.dispatch import Signal
+from django.utils import timezone
 
 from escalated import signals
 from escalated.access import GuestActor, SystemActor
@@ -511,6 +512,44 @@ def _write_activity(
     _activity(ticket_id, actor, verb, before, after).save(force_insert=True)
 
 
+# The kinds of change a customer or guest hears of: what shows on their ticket page. Everything
+# else (notes, tags, follows, SLA clocks, notifications sent, guest links) is for staff only. An
+# allow-list, so that a verb added later stays with staff until someone decides otherwise. Live
+# events to customers and their ticket's last public activity both follow it.
+PUBLIC_VERBS = frozenset(
+    {
+        "created",
+        "updated",
+        "replied",
+        "status_changed",
+        "priority_changed",
+        "assigned",
+        "department_changed",
+        "rated",
+        "guest_claimed",
+    }
+)
+
+
+def touch_public_activity(event: TicketEvent) -> None:
+    """Move the ticket's ``public_activity_at`` (the last-activity time customers and guests
+    see) for a change they can see; ``updated_at`` moves for every change."""
+    _touch_public_activity([event])
+
+
+def _touch_public_activity(batch: Sequence[TicketEvent]) -> None:
+    tickets = {event.ticket.pk: event.ticket for event in batch if event.verb in PUBLIC_VERBS}
+    if not tickets:
+        return
+    now = timezone.now()
+    Ticket.objects.filter(pk__in=tickets).update(public_activity_at=now)
+    for ticket in tickets.values():
+        ticket.public_activity_at = now
+
+
+touch_public_activity.many = _touch_public_activity  # type: ignore[attr-defined]
+
+
 def write_activity(event: TicketEvent) -> None:
     combined = _combining.get()
     if combined is not None:
@@ -635,6 +674,7 @@ def evaluate_escalation_rules(event: TicketEvent) -> None:
 # ``many`` attribute, a function that handles a whole batch of events at once (record_many).
 IN_TRANSACTION: tuple[Callable[[TicketEvent], None], ...] = (
     write_activity,
+    touch_public_activity,
     recompute_sla_clocks,
     write_outbox,
 )

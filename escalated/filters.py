@@ -138,6 +138,8 @@ def _rank(field: str, ranks: dict[str, int]) -> Case:
 TICKET_ORDERINGS: dict[str, Any] = {
     "created": "created_at",
     "updated": "updated_at",
+    # "updated" as customers and guests see it (see Ticket.public_activity_at).
+    "public_activity": "public_activity_at",
     "priority": _rank("priority", PRIORITY_RANK),
     "status": _rank("status", STATUS_RANK),
 }

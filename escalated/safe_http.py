@@ -40,9 +40,46 @@ class Response:
     body: bytes
 
 
-def _public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+# IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits, and reach it: a
+# translator or the host itself would deliver a packet for one of them to that IPv4 address.
+_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(prefix)
+    for prefix in (
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+        "::/96",  # IPv4-compatible (deprecated, RFC 4291), which includes :: and ::1
+        "64:ff9b::/96",  # NAT64, well-known prefix (RFC 6052)
+    )
+)
+# NAT64's local-use prefix (RFC 8215): where the IPv4 address sits depends on the length the
+# network chose, and the range is never globally routable, so it is refused whatever it holds.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+
+
+def carried_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 address carries and leads to (6to4 its gateway, Teredo its
+    server and client); None when it carries none."""
+    if any(address in network for network in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address in _SIX_TO_FOUR:
+        return [ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF)]
+    if address in _TEREDO:
+        server, client = address.teredo or (None, None)
+        return [server, client] if server and client else None
+    return None
+
+
+def public_address(address: IPAddress) -> bool:
+    """Whether a webhook may be sent to ``address``: a global unicast address, where an IPv6
+    address carrying an IPv4 one is judged by the IPv4 address (or addresses) inside."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return False
+        inside = carried_ipv4(address)
+        if inside is not None:
+            return all(public_address(v4) for v4 in inside)
     return address.is_global and not address.is_multicast
 
 
@@ -64,7 +101,7 @@ def check_url(url: str, *, require_https: bool, allow_private: bool) -> SplitRes
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return parts
-    if not allow_private and not _public(literal):
+    if not allow_private and not public_address(literal):
         raise UnsafeTarget("The URL points at a private, loopback or link-local address.")
     return parts
 
@@ -79,7 +116,9 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
     if not addresses:
         raise OSError(f"{host} resolves to no address.")
     if not allow_private:
-        refused = [a for a in addresses if not _public(ipaddress.ip_address(a.split("%")[0]))]
+        refused = [
+            a for a in addresses if not public_address(ipaddress.ip_address(a.split("%")[0]))
+        ]
         if refused:
             raise UnsafeTarget(
                 f"{host} resolves to a private, loopback or link-local address ({refused[0]})."

@@ -383,3 +383,48 @@ def test_a_new_tickets_files_are_written_before_it_takes_a_number(
     assert CounterWatchingStorage.seen == [before]
     assert ticket.reference.endswith(str(before + 1))
     assert Attachment.objects.filter(ticket=ticket, reply=None).count() == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "b.bat.",  # Windows drops trailing dots
+        "b.bat . .",  # and trailing spaces
+        "b.bat ",
+        "invoice.bat:Zone.Identifier",  # an NTFS stream of b.bat
+        "invoice.bat::$DATA",
+        "report.exe.txt",  # every suffix of a multi-dot name
+        "photo.php.jpg",
+        "page.mht",
+        "page.MHTML",
+        "setup.\uff45\uff58\uff45",  # full-width letters fold to exe
+        "setup\uff0eexe",  # a full-width dot
+        "gpj.\u202eexe",  # a right-to-left override
+        "shortcut.settingcontent-ms",
+        "disk.iso",
+    ],
+)
+def test_names_are_judged_as_a_desktop_saves_them(name: str) -> None:
+    from escalated.errors import DomainError, ErrorCode
+    from escalated.services.attachments import attachments_check
+
+    with pytest.raises(DomainError) as refused:
+        attachments_check([files.upload(name, files.TEXT, "text/plain")])
+
+    assert [p.code for p in refused.value.problems] == [ErrorCode.ATTACHMENT_TYPE_NOT_ALLOWED]
+
+
+@pytest.mark.parametrize(
+    ("given", "saved"),
+    [
+        ("b.txt.", "b.txt"),
+        ("notes.txt:hidden", "notes.txt_hidden"),
+        ("\uff52\uff45\uff50\uff4f\uff52\uff54.txt", "report.txt"),
+    ],
+)
+def test_names_are_stored_as_a_desktop_saves_them(given: str, saved: str) -> None:
+    from escalated.services.attachments import attachments_check
+
+    (checked,) = attachments_check([files.upload(given, files.TEXT, "text/plain")])
+
+    assert checked.filename == saved

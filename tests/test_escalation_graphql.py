@@ -293,7 +293,7 @@ def test_rules_are_invisible_to_everyone_but_admins(world: World, gql: Any) -> N
     assert data_of(gql(query, {"id": rule_id}, user=world.admin))["node"] == {"id": rule_id}
 
 
-LIST = """{ escalationRules(first: 50) { totalCount edges { node {
+LIST = """{ escalationRules(first: 20) { totalCount edges { node {
     id name trigger conditions { field operator value } actions { type value }
     fireCount lastFiredAt
 } } } }"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.test import override_settings
 
 from tests.conftest import World, data_of
@@ -24,7 +25,7 @@ def test_multiplying_pages_is_refused_before_anything_runs(world: World, gql: An
     error = result["errors"][0]
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
     # 100 tickets x (node, subject, replies: 100 x (edges, node, body, author, name) + ...)
-    assert error["extensions"]["cost"] > 50_000
+    assert error["extensions"]["cost"] > 20_000
     assert "data" not in result or result["data"] is None
 
 
@@ -69,3 +70,50 @@ def test_alias_floods_are_refused(world: World, gql: Any) -> None:
     result = gql(f"{{ {aliases} }}", user=world.agent)
 
     assert "aliases" in result["errors"][0]["message"]
+
+
+DEEP_SCHEMA = "__schema { types { name fields { name args { name type { name ofType { name } } } "
+DEEP_SCHEMA += "type { name ofType { name ofType { name } } } } } }"
+
+
+@override_settings(ESCALATED={"INTROSPECTION": True})
+def test_introspection_is_costed_like_any_field(gql: Any) -> None:
+    flood = " ".join(f"a{n}: {DEEP_SCHEMA}" for n in range(29))
+
+    result = gql(f"{{ {flood} }}")
+
+    error = result["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert "data" not in result or result["data"] is None
+
+
+@override_settings(ESCALATED={"INTROSPECTION": True})
+def test_one_full_introspection_fits_the_limit(gql: Any) -> None:
+    from graphql import get_introspection_query
+
+    result = gql(get_introspection_query(descriptions=True))
+
+    assert data_of(result)["__schema"]["types"]
+
+
+@pytest.mark.parametrize(("debug", "allowed"), [(True, True), (False, False)])
+def test_introspection_follows_debug_by_default(
+    gql: Any, settings: Any, debug: bool, allowed: bool
+) -> None:
+    settings.DEBUG = debug
+
+    result = gql("{ __schema { queryType { name } } }")
+
+    assert ("errors" not in result) is allowed
+
+
+@pytest.mark.parametrize("introspection", [True, False])
+def test_suggestions_are_given_only_while_introspection_is_on(
+    world: World, gql: Any, introspection: bool
+) -> None:
+    with override_settings(ESCALATED={"INTROSPECTION": introspection}):
+        result = gql("{ tickets(first: 1) { edges { node { subjekt } } } }", user=world.agent)
+
+    message = result["errors"][0]["message"]
+    assert "subjekt" in message
+    assert ("Did you mean" in message) is introspection

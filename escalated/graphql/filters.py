@@ -18,6 +18,8 @@ from django.http import HttpRequest
 from graphql import GraphQLError
 from strawberry import relay
 
+from escalated.access import is_staff
+from escalated.authentication import request_actor
 from escalated.filters import TicketFilter, order_tickets
 from escalated.graphql.enums import Direction, TicketKind, TicketPriority, TicketStatus
 from escalated.models import Ticket
@@ -114,4 +116,7 @@ def filter_tickets(
 ) -> QuerySet[Ticket]:
     filtered = apply_filter(TicketFilter, filter.to_data() if filter else {}, queryset, request)
     order = order or TicketOrder()
-    return order_tickets(filtered, order.field.value, descending=order.direction is Direction.DESC)
+    key = order.field.value
+    if order.field is TicketOrderField.UPDATED and not is_staff(request_actor(request)):
+        key = "public_activity"  # the time they are shown as updatedAt
+    return order_tickets(filtered, key, descending=order.direction is Direction.DESC)

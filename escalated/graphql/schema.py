@@ -11,7 +11,6 @@ import strawberry
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import (
-    DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -28,6 +27,7 @@ from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.event_execution import SharedEventExecutionContext
+from escalated.graphql.introspection import IntrospectionPolicy
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.escalation import EscalationMutations
@@ -101,6 +101,7 @@ def build_schema() -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
         QueryCostLimiter,
+        IntrospectionPolicy,
         # Operations recur (webhook bodies, pages, clients' fixed queries): parse each once.
         # Bounded LRU, keyed by the text and the token limit, so the limit still applies.
         lambda: ParserCache(maxsize=256),
@@ -108,8 +109,6 @@ def build_schema() -> strawberry.Schema:
     mask = escalated_settings.MASK_ERRORS
     if mask if mask is not None else not settings.DEBUG:
         extensions.append(lambda: _MaskErrors(should_mask_error=_should_mask))
-    if not escalated_settings.INTROSPECTION:
-        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -4,6 +4,7 @@ may see."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +13,9 @@ import strawberry_django
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from strawberry import Info, relay
+from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.optimizer import is_optimized_by_prefetching
+from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.relay import DjangoListConnection
 
 from escalated import models
@@ -29,6 +33,7 @@ from escalated.access import (
 )
 from escalated.conf import escalated_settings
 from escalated.events import display_name
+from escalated.graphql.bounds import files_per_message, page_size
 from escalated.graphql.context import viewer
 from escalated.graphql.enums import (
     AgentAvailability,
@@ -145,17 +150,26 @@ class AttachmentNode(relay.Node):
         return visible_attachments(viewer(info), queryset)
 
 
-def _attachments_prefetch(info: Info) -> Prefetch[Any]:
-    """The viewer's visible files of each row on the page, in one query."""
-    files = visible_attachments(viewer(info), models.Attachment.objects.all())
-    return Prefetch("attachments", queryset=files, to_attr="visible_attachments_cache")
+class _BoundedFiles(StrawberryDjangoField):
+    """A list of files, oldest first, cut at its bound in the database: in the optimizer's
+    prefetch (one query for the page, with what the selection reads of each file, such as its
+    reply and the reply's author, joined in) or, unoptimized, by a slice."""
+
+    bound: Callable[[], int]
+
+    def get_queryset(self, queryset: Any, info: Info, **kwargs: Any) -> Any:
+        if is_optimized_by_prefetching(queryset):
+            return queryset
+        queryset = super().get_queryset(queryset, info, **kwargs).order_by("pk")
+        related = kwargs.get("_strawberry_related_field_id")
+        if related is not None:
+            return apply_window_pagination(queryset, related_field_id=related, limit=self.bound())
+        return queryset[: self.bound()]
 
 
-def _attachments(root: Any, info: Info) -> list[models.Attachment]:
-    cached = getattr(root, "visible_attachments_cache", None)
-    if cached is not None:
-        return list(cached)
-    return list(visible_attachments(viewer(info), root.attachments.all()))
+def _files(bound: Callable[[], int], description: str) -> Any:
+    field_cls = type("BoundedFiles", (_BoundedFiles,), {"bound": staticmethod(bound)})
+    return strawberry_django.field(field_cls=field_cls, description=description)
 
 
 @strawberry_django.type(models.Department, name="Department")
@@ -231,11 +245,9 @@ class ReplyNode(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @strawberry_django.field(
-        prefetch_related=[_attachments_prefetch], description="Files on this reply or note."
+    attachments: list[AttachmentNode] = _files(
+        files_per_message, "Files on this reply or note, oldest first (at most MAX_ATTACHMENTS)."
     )
-    def attachments(self, root: models.Reply, info: Info) -> list[AttachmentNode]:
-        return _attachments(root, info)
 
     @strawberry_django.field(select_related=["ticket"])
     def ticket(self, root: models.Reply, info: Info) -> TicketNode | None:
@@ -383,7 +395,6 @@ class TicketNode(relay.Node):
     assignee: UserNode | None
     department: DepartmentNode | None
     created_at: datetime
-    updated_at: datetime
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -397,13 +408,20 @@ class TicketNode(relay.Node):
         description="The audit timeline, oldest first (staff only; empty for customers)."
     )
 
-    @strawberry_django.field(
-        prefetch_related=[_attachments_prefetch],
-        description="Every file on the ticket the viewer may see: on the opening message and "
-        "on its replies (and notes, for staff), oldest first.",
+    attachments: list[AttachmentNode] = _files(
+        page_size,
+        "Every file on the ticket the viewer may see: on the opening message and on its replies "
+        "(and notes, for staff), oldest first; the first MAX_PAGE_SIZE of them (each reply's "
+        "`attachments` lists its own).",
     )
-    def attachments(self, root: models.Ticket, info: Info) -> list[AttachmentNode]:
-        return _attachments(root, info)
+
+    @strawberry_django.field(
+        only=["updated_at", "public_activity_at"],
+        description="When the ticket last changed: for staff, any change; for customers and "
+        "guests, the last change they can see (not notes, tags or SLA clocks).",
+    )
+    def updated_at(self, root: models.Ticket, info: Info) -> datetime:
+        return root.updated_at if is_staff(viewer(info)) else root.public_activity_at
 
     @strawberry_django.field(
         select_related=["guest_access"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from escalated.conf import table_name
@@ -106,6 +107,9 @@ class Ticket(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The last change a customer or guest can see (escalated.events.PUBLIC_VERBS): their
+    # updatedAt and "updated" order, so that notes and tag changes do not show through.
+    public_activity_at = models.DateTimeField(_("last public activity"), default=timezone.now)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

@@ -27,26 +27,13 @@ from escalated.access import (
     is_staff,
     sees_person_on,
 )
+from escalated.events import PUBLIC_VERBS
 from escalated.filters import TicketFilter
 from escalated.models import Reply, Ticket
 from escalated.realtime.groups import TICKET_MESSAGE
 
-# The kinds of change a customer or guest hears of: what shows on their ticket page. Everything
-# else (notes, tags, follows, SLA clocks, notifications sent, guest links) is for staff only. An
-# allow-list, so that a verb added later stays with staff until someone decides otherwise.
-CUSTOMER_VERBS = frozenset(
-    {
-        "created",
-        "updated",
-        "replied",
-        "status_changed",
-        "priority_changed",
-        "assigned",
-        "department_changed",
-        "rated",
-        "guest_claimed",
-    }
-)
+# The kinds of change a customer or guest hears of: one allow-list, kept with the events.
+CUSTOMER_VERBS = PUBLIC_VERBS
 
 
 # --- what an event names, loaded once per process ----------------------------------------

@@ -55,14 +55,24 @@ class CheckedFile:
 # --- checking ---------------------------------------------------------------------------------
 
 
-def sanitize_filename(name: str | None) -> str:
-    """A display name safe to show and to put in a Content-Disposition header: no directories
-    (either slash), no control or format characters, no leading dots, at most 255 characters
-    with the extension kept."""
-    name = unicodedata.normalize("NFC", name or "")
+def _as_saved(name: str | None) -> str:
+    """The name as a desktop would save it: compatibility forms folded (a full-width dot or
+    letter is a dot or letter: NFKC), no directories (either slash), no control or format
+    characters (such as the right-to-left override that shows ``gpj.exe`` as ``exe.jpg``), runs
+    of white space as one space, and no leading or trailing dots and spaces (Windows drops the
+    trailing ones, so ``b.bat.`` is saved as ``b.bat``)."""
+    name = unicodedata.normalize("NFKC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = " ".join(name.split()).lstrip(". ")
+    return " ".join(name.split()).strip(". ")
+
+
+def sanitize_filename(name: str | None) -> str:
+    """A display name safe to show and to put in a Content-Disposition header: saved as a
+    desktop would (:func:`_as_saved`), with ``:`` (an NTFS stream on Windows, a folder separator
+    in old macOS) replaced by ``_`` as browsers do, at most 255 characters with the extension
+    kept."""
+    name = _as_saved(name).replace(":", "_")
     if len(name) > MAX_FILENAME:
         stem, dot, extension = name.rpartition(".")
         if dot and 0 < len(extension) <= 16:
@@ -92,9 +102,18 @@ def content_type_allowed(content_type: str) -> bool:
     return _matches(content_type, escalated_settings.ATTACHMENT_ALLOWED_TYPES)
 
 
-def _extension(filename: str) -> str:
-    stem, dot, extension = filename.rpartition(".")
-    return extension.lower() if dot and stem else ""
+def blocked_extension(name: str | None) -> str | None:
+    """The first blocked extension the name carries, judged on the name as a desktop saves it:
+    each part of an NTFS stream name (``a.bat:x.png`` writes to ``a.bat``), each with its
+    trailing dots and spaces dropped, and every suffix of a multi-dot name (``a.php.jpg`` runs
+    as PHP where a server maps both, ``a.exe.txt`` hides its first one)."""
+    blocked = set(escalated_settings.ATTACHMENT_BLOCKED_EXTENSIONS)
+    for part in _as_saved(name).casefold().split(":"):
+        _stem, *suffixes = part.strip(". ").split(".")
+        for suffix in suffixes:
+            if suffix.strip() in blocked:
+                return suffix.strip()
+    return None
 
 
 def attachments_check(
@@ -133,8 +152,8 @@ def attachments_check(
                 )
             )
             continue
-        extension = _extension(filename)
-        if extension in escalated_settings.ATTACHMENT_BLOCKED_EXTENSIONS:
+        extension = blocked_extension(getattr(upload, "name", None))
+        if extension is not None:
             problems.append(
                 Problem(
                     f"{filename}: .{extension} files cannot be attached.",
