@@ -216,6 +216,7 @@ def _last_fired_at(info: Info) -> Any:
     description="Conditions on a ticket and the actions to take on the tickets that meet them.",
 )
 class EscalationRuleNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     description: str
     category: str

@@ -53,6 +53,8 @@ User = get_user_model()
 
 @strawberry_django.type(User, name="User", description="A person: customer, agent or admin.")
 class UserNode(relay.Node):
+    id: relay.NodeID[int]
+
     @strawberry_django.field(only=["first_name", "last_name", "username"])
     def name(self, root: Any) -> str:
         return display_name(root)
@@ -113,6 +115,7 @@ class Viewer:
     models.Attachment, name="Attachment", description="A file on a ticket, reply or note."
 )
 class AttachmentNode(relay.Node):
+    id: relay.NodeID[int]
     filename: str = strawberry_django.field(description="The uploader's name for it, sanitised.")
     content_type: str = strawberry_django.field(description="Sniffed from the file's bytes.")
     size: int = strawberry_django.field(description="In bytes.")
@@ -160,6 +163,7 @@ def _attachments(root: Any, info: Info) -> list[models.Attachment]:
 
 @strawberry_django.type(models.Department, name="Department")
 class DepartmentNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     slug: str
     description: str
@@ -191,6 +195,7 @@ class DepartmentNode(relay.Node):
 
 @strawberry_django.type(models.Tag, name="Tag")
 class TagNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     slug: str
     color: str
@@ -204,6 +209,7 @@ class TagNode(relay.Node):
 
 @strawberry_django.type(models.CannedResponse, name="CannedResponse")
 class CannedResponseNode(relay.Node):
+    id: relay.NodeID[int]
     title: str
     body: str
     category: str
@@ -221,6 +227,7 @@ class CannedResponseNode(relay.Node):
 
 @strawberry_django.type(models.Reply, name="Reply", description="A public reply or internal note.")
 class ReplyNode(relay.Node):
+    id: relay.NodeID[int]
     body: str = strawberry_django.field(description="Sanitised HTML.")
     is_internal_note: bool
     is_pinned: bool
@@ -253,6 +260,7 @@ class ReplyNode(relay.Node):
     models.TicketActivity, name="TicketActivity", description="One action on a ticket's timeline."
 )
 class TicketActivityNode(relay.Node):
+    id: relay.NodeID[int]
     verb: str
     actor: UserNode | None
     actor_label: str = strawberry_django.field(
@@ -280,6 +288,7 @@ class TicketActivityNode(relay.Node):
     description="The requester's rating of a settled ticket.",
 )
 class SatisfactionRatingNode(relay.Node):
+    id: relay.NodeID[int]
     rating: int = strawberry_django.field(description="1 (poor) to 5 (great).")
     comment: str = strawberry_django.field(description="Plain text, as the requester wrote it.")
     rated_by: UserNode | None
@@ -315,6 +324,7 @@ def _global_id(type_name: str, pk: Any) -> relay.GlobalID | None:
 
 @strawberry_django.type(models.Macro, name="Macro")
 class MacroNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     description: str
     is_shared: bool
@@ -369,6 +379,7 @@ def _sla_clocks_prefetch(info: Info) -> Prefetch[Any]:
 
 @strawberry_django.type(models.Ticket, name="Ticket")
 class TicketNode(relay.Node):
+    id: relay.NodeID[int]
     reference: str = strawberry_django.field(description="Human-friendly id, e.g. ESC-00042.")
     subject: str
     description: str = strawberry_django.field(description="Plain text, as the requester wrote it.")
@@ -457,6 +468,7 @@ class TicketNode(relay.Node):
 
 @strawberry_django.type(models.ApiToken, name="ApiToken")
 class ApiTokenNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     prefix: str = strawberry_django.field(description="The token's visible start, to recognise it.")
     scopes: list[ApiTokenScope]
