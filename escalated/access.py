@@ -152,28 +152,39 @@ def prime_department_ids(users: Iterable[Any]) -> None:
         setattr(people[pk], _DEPARTMENTS_CACHE, frozenset(ids))
 
 
+def ticket_scope(actor: Any, via: str = "") -> Q | None:
+    """The condition on a ticket that :func:`visible_tickets` applies, over the relation path
+    ``via`` (``"ticket__"`` from a reply, say), so a query about other rows can ask it of the
+    ticket it joins instead of reading the visible tickets' ids: None when the actor sees every
+    ticket; a condition no row meets for anyone without a role."""
+    role = role_of(actor)
+    if role in (Role.ADMIN, Role.SYSTEM):
+        return None
+    if role is Role.AGENT:
+        if escalated_settings.AGENT_SCOPE == "all":
+            return None
+        return (
+            Q(**{f"{via}department_id__isnull": True})
+            | Q(**{f"{via}department_id__in": agent_department_ids(actor)})
+            | Q(**{f"{via}assignee_id": actor.pk})
+        )
+    if role is Role.CUSTOMER:
+        return Q(**{f"{via}requester_id": actor.pk})
+    if role is Role.GUEST:
+        return Q(**{f"{via}pk": actor.ticket_id})
+    return Q(pk__in=[])
+
+
 def visible_tickets(actor: Any, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     """The tickets ``actor`` may see: all for admins, their departments' (plus tickets in no
     department, plus their own assignments) for agents, their own for customers."""
     from escalated.models import Ticket
 
     qs = Ticket.objects.all() if queryset is None else queryset
-    role = role_of(actor)
-    if role in (Role.ADMIN, Role.SYSTEM):
-        return qs
-    if role is Role.AGENT:
-        if escalated_settings.AGENT_SCOPE == "all":
-            return qs
-        return qs.filter(
-            Q(department__isnull=True)
-            | Q(department_id__in=agent_department_ids(actor))
-            | Q(assignee_id=actor.pk)
-        )
-    if role is Role.CUSTOMER:
-        return qs.filter(requester_id=actor.pk)
-    if role is Role.GUEST:
-        return qs.filter(pk=actor.ticket_id)
-    return qs.none()
+    if role_of(actor) is Role.ANONYMOUS:
+        return qs.none()
+    scope = ticket_scope(actor)
+    return qs if scope is None else qs.filter(scope)
 
 
 def can_see_ticket(actor: Any, ticket: Ticket) -> bool:
@@ -203,13 +214,10 @@ def is_requester(actor: Any, ticket: Ticket) -> bool:
 
 def visible_replies(actor: Any, queryset: QuerySet[Reply]) -> QuerySet[Reply]:
     """Replies on visible tickets; internal notes only for staff."""
-    from escalated.models import Ticket
-
     if not is_staff(actor):
         queryset = queryset.filter(is_internal_note=False)
-    if role_of(actor) in (Role.ADMIN, Role.SYSTEM):
-        return queryset
-    return queryset.filter(ticket__in=visible_tickets(actor, Ticket.objects.all()))
+    scope = ticket_scope(actor, "ticket__")
+    return queryset if scope is None else queryset.filter(scope)
 
 
 def can_see_reply(actor: Any, reply: Reply, ticket: Ticket) -> bool:
@@ -244,21 +252,28 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset
     if role is Role.ANONYMOUS:
         return queryset.none()
+    # Each condition asks about the one person of the outer row, and PostgreSQL tries them in
+    # this order, stopping at the first that holds: the cheap ones first (who they are, staff),
+    # then probes through an index (requester, author, assignee) that reads a few rows, not every
+    # visible ticket or reply (tests/test_queue_plans.py). The order matters: an author probe
+    # reads that author's replies, so it comes after the staff test (an agent writes thousands);
+    # with few distinct assignees PostgreSQL plans an assignee probe as a sequential scan that
+    # expects to stop early, so for agents it comes last, and for customers and guests it runs
+    # on their own few tickets.
     mine = visible_tickets(actor, Ticket.objects.all())
-    authors = Reply.objects.filter(ticket__in=mine, author__isnull=False)
-    if role is not Role.AGENT:
-        authors = authors.filter(is_internal_note=False)
-    people = Q(pk__in=mine.filter(assignee__isnull=False).values("assignee_id")) | Q(
-        pk__in=authors.values("author_id")
-    )
+    people = Q(pk=actor.pk) if actor.pk is not None else Q(pk__in=[])  # a guest is no user row
+    authors = Q(Exists(visible_replies(actor, Reply.objects.filter(author_id=OuterRef("pk")))))
+    assignees = Q(Exists(mine.filter(assignee_id=OuterRef("pk"))))
     if role is Role.AGENT:
         people |= (
-            Q(pk__in=mine.filter(requester__isnull=False).values("requester_id"))
+            Q(is_superuser=True)
             | Q(in_a_department())
-            | Q(is_superuser=True)
+            | Q(Exists(mine.filter(requester_id=OuterRef("pk"))))
+            | authors
+            | assignees
         )
-    if actor.pk is not None:  # a guest is nobody's user row
-        people |= Q(pk=actor.pk)
+    else:
+        people |= assignees | authors
     return queryset.filter(people)
 
 
@@ -370,13 +385,10 @@ def require_signed_in(actor: Any) -> None:
 
 def visible_attachments(actor: Any, queryset: QuerySet[Attachment]) -> QuerySet[Attachment]:
     """Files on visible tickets; a file on an internal note only for staff."""
-    from escalated.models import Ticket
-
     if not is_staff(actor):
         queryset = queryset.filter(Q(reply__isnull=True) | Q(reply__is_internal_note=False))
-    if role_of(actor) in (Role.ADMIN, Role.SYSTEM):
-        return queryset
-    return queryset.filter(ticket__in=visible_tickets(actor, Ticket.objects.all()))
+    scope = ticket_scope(actor, "ticket__")
+    return queryset if scope is None else queryset.filter(scope)
 
 
 def can_download(actor: Any, attachment: Attachment) -> bool:

@@ -46,6 +46,7 @@ def _admins_only(queryset: QuerySet[Any], info: Info) -> QuerySet[Any]:
     models.Webhook, name="Webhook", description="An endpoint that receives webhook calls."
 )
 class WebhookNode(relay.Node):
+    id: relay.NodeID[int]
     url: str
     active: bool = strawberry_django.field(field_name="is_active")
     description: str
@@ -77,6 +78,7 @@ class WebhookNode(relay.Node):
     description="One email or webhook call in the outbox, with how its sending went.",
 )
 class DeliveryNode(relay.Node):
+    id: relay.NodeID[int]
     kind: DeliveryKindEnum
     event: str
     status: DeliveryStatusEnum

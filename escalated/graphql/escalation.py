@@ -28,6 +28,7 @@ from strawberry_django.utils.typing import get_django_definition
 from escalated import models
 from escalated.access import Role, require_admin, role_of, visible_tickets
 from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collect
+from escalated.graphql.connections import CountedListConnection
 from escalated.graphql.context import viewer
 from escalated.graphql.errors import UserError, refusal, user_errors
 from escalated.graphql.ids import load_optional
@@ -216,6 +217,7 @@ def _last_fired_at(info: Info) -> Any:
     description="Conditions on a ticket and the actions to take on the tickets that meet them.",
 )
 class EscalationRuleNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     description: str
     category: str
@@ -297,7 +299,7 @@ class EscalationRulePreview:
     matched: strawberry.Private[QuerySet[models.Ticket] | None] = None
 
     @strawberry_django.connection(
-        DjangoListConnection[TicketNode],
+        CountedListConnection[TicketNode],
         description="Oldest first. Empty when the input has errors.",
     )
     def tickets(self, info: Info) -> QuerySet[models.Ticket]:

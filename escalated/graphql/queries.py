@@ -24,6 +24,7 @@ from escalated.access import (
 )
 from escalated.conf import escalated_settings
 from escalated.errors import DomainError, NotAllowed
+from escalated.graphql.connections import CountedListConnection
 from escalated.graphql.context import viewer
 from escalated.graphql.errors import refusal
 from escalated.graphql.filters import TicketFilterInput, TicketOrder, filter_tickets
@@ -99,7 +100,7 @@ class Query:
         return tickets.filter(reference__iexact=(reference or "").strip()).first()
 
     @strawberry_django.connection(
-        DjangoListConnection[TicketNode],
+        CountedListConnection[TicketNode],
         description="The tickets the viewer may see, filtered and sorted.",
     )
     def tickets(

@@ -64,6 +64,7 @@ class Holiday:
 
 @strawberry_django.type(models.BusinessSchedule, name="BusinessSchedule")
 class BusinessScheduleNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     timezone: str = strawberry_django.field(description="IANA time zone, e.g. America/New_York.")
     created_at: dt.datetime
@@ -137,6 +138,7 @@ def _form_hours(policy: models.SlaPolicy, metric: str) -> strawberry.scalars.JSO
     description="Targets for the tickets that match its conditions (staff only).",
 )
 class SlaPolicyNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     description: str
     is_active: bool

@@ -58,6 +58,8 @@ User = get_user_model()
 
 @strawberry_django.type(User, name="User", description="A person: customer, agent or admin.")
 class UserNode(relay.Node):
+    id: relay.NodeID[int]
+
     @strawberry_django.field(only=["first_name", "last_name", "username"])
     def name(self, root: Any) -> str:
         return display_name(root)
@@ -118,6 +120,7 @@ class Viewer:
     models.Attachment, name="Attachment", description="A file on a ticket, reply or note."
 )
 class AttachmentNode(relay.Node):
+    id: relay.NodeID[int]
     filename: str = strawberry_django.field(description="The uploader's name for it, sanitised.")
     content_type: str = strawberry_django.field(description="Sniffed from the file's bytes.")
     size: int = strawberry_django.field(description="In bytes.")
@@ -174,6 +177,7 @@ def _files(bound: Callable[[], int], description: str) -> Any:
 
 @strawberry_django.type(models.Department, name="Department")
 class DepartmentNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     slug: str
     description: str
@@ -205,6 +209,7 @@ class DepartmentNode(relay.Node):
 
 @strawberry_django.type(models.Tag, name="Tag")
 class TagNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     slug: str
     color: str
@@ -218,6 +223,7 @@ class TagNode(relay.Node):
 
 @strawberry_django.type(models.CannedResponse, name="CannedResponse")
 class CannedResponseNode(relay.Node):
+    id: relay.NodeID[int]
     title: str
     body: str
     category: str
@@ -235,6 +241,7 @@ class CannedResponseNode(relay.Node):
 
 @strawberry_django.type(models.Reply, name="Reply", description="A public reply or internal note.")
 class ReplyNode(relay.Node):
+    id: relay.NodeID[int]
     body: str = strawberry_django.field(description="Sanitised HTML.")
     is_internal_note: bool
     is_pinned: bool
@@ -265,6 +272,7 @@ class ReplyNode(relay.Node):
     models.TicketActivity, name="TicketActivity", description="One action on a ticket's timeline."
 )
 class TicketActivityNode(relay.Node):
+    id: relay.NodeID[int]
     verb: str
     actor: UserNode | None
     actor_label: str = strawberry_django.field(
@@ -292,6 +300,7 @@ class TicketActivityNode(relay.Node):
     description="The requester's rating of a settled ticket.",
 )
 class SatisfactionRatingNode(relay.Node):
+    id: relay.NodeID[int]
     rating: int = strawberry_django.field(description="1 (poor) to 5 (great).")
     comment: str = strawberry_django.field(description="Plain text, as the requester wrote it.")
     rated_by: UserNode | None
@@ -327,6 +336,7 @@ def _global_id(type_name: str, pk: Any) -> relay.GlobalID | None:
 
 @strawberry_django.type(models.Macro, name="Macro")
 class MacroNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     description: str
     is_shared: bool
@@ -381,6 +391,7 @@ def _sla_clocks_prefetch(info: Info) -> Prefetch[Any]:
 
 @strawberry_django.type(models.Ticket, name="Ticket")
 class TicketNode(relay.Node):
+    id: relay.NodeID[int]
     reference: str = strawberry_django.field(description="Human-friendly id, e.g. ESC-00042.")
     subject: str
     description: str = strawberry_django.field(
@@ -478,6 +489,7 @@ class TicketNode(relay.Node):
 
 @strawberry_django.type(models.ApiToken, name="ApiToken")
 class ApiTokenNode(relay.Node):
+    id: relay.NodeID[int]
     name: str
     prefix: str = strawberry_django.field(description="The token's visible start, to recognise it.")
     scopes: list[ApiTokenScope]
