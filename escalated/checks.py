@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from escalated.conf import escalated_settings, setting_problems
+from escalated.conf import escalated_settings, inbound_email_problems, setting_problems
 
 
 @register()
@@ -50,4 +50,18 @@ def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             "in this database and nothing is sent to HOSTED_API_URL.",
             id="escalated.W001",
         )
+    ]
+
+
+# --- inbound email ------------------------------------------------------------------------------
+
+
+@register()
+def check_inbound_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Inbound email that is switched on must have what its adapter needs to authenticate."""
+    if setting_problems(getattr(settings, "ESCALATED", {})):
+        return []  # E001 already names the bad values
+    return [
+        Error(problem, hint="See 'Inbound email' in Escalated's README.", id="escalated.E017")
+        for problem in inbound_email_problems()
     ]
