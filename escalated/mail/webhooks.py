@@ -19,6 +19,7 @@ nothing. A stored message, or one stored before (a redelivery), is answered 200.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from typing import Any
@@ -44,7 +45,14 @@ logger = logging.getLogger(__name__)
 MAILGUN_MAX_AGE = 15 * 60  # seconds; Mailgun's own guidance for its signed timestamps
 
 
-class MailgunInbound(MailgunInboundWebhookView):
+class _Configured:
+    """Lets ``as_view`` take anymail's ``webhook_secret`` (the basic auth credentials), which
+    anymail reads from the view's arguments before its ANYMAIL settings."""
+
+    webhook_secret: Any = None
+
+
+class MailgunInbound(_Configured, MailgunInboundWebhookView):
     def validate_request(self, request: HttpRequest) -> None:
         # anymail runs every validate_request in the class chain: its HMAC check, then this.
         try:
@@ -55,11 +63,11 @@ class MailgunInbound(MailgunInboundWebhookView):
             raise AnymailWebhookValidationFailure("Mailgun webhook timestamp out of window")
 
 
-class PostmarkInbound(PostmarkInboundWebhookView):
+class PostmarkInbound(_Configured, PostmarkInboundWebhookView):
     pass
 
 
-class SesInbound(AmazonSESInboundWebhookView):
+class SesInbound(_Configured, AmazonSESInboundWebhookView):
     warn_if_no_basic_auth = False  # authenticated by the SNS signature instead
 
     def validate_request(self, request: HttpRequest) -> None:
@@ -80,13 +88,16 @@ class SesInbound(AmazonSESInboundWebhookView):
 VIEWS: dict[str, tuple[type[View], Any]] = {
     InboundProvider.MAILGUN: (
         MailgunInbound,
-        lambda: {"webhook_signing_key": escalated_settings.MAILGUN_SIGNING_KEY, "basic_auth": []},
+        lambda: {
+            "webhook_signing_key": escalated_settings.MAILGUN_SIGNING_KEY,
+            "webhook_secret": [],
+        },
     ),
     InboundProvider.POSTMARK: (
         PostmarkInbound,
-        lambda: {"basic_auth": [escalated_settings.POSTMARK_INBOUND_TOKEN]},
+        lambda: {"webhook_secret": [escalated_settings.POSTMARK_INBOUND_TOKEN]},
     ),
-    InboundProvider.SES: (SesInbound, lambda: {"basic_auth": []}),
+    InboundProvider.SES: (SesInbound, lambda: {"webhook_secret": []}),
 }
 PROVIDER_OF = {view: provider for provider, (view, _kwargs) in VIEWS.items()}
 
@@ -108,7 +119,13 @@ def raw_mime(message: AnymailInboundMessage) -> bytes:
 
 def _receive(sender: type, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
     """anymail's inbound signal, from one of our views: store the message (first)."""
-    inbound_store(provider=PROVIDER_OF[sender], raw=raw_mime(event.message))
+    provider = PROVIDER_OF[sender]
+    message = event.message
+    if message.get("Message-ID") is None and event.event_id and provider != "mailgun":
+        # Postmark's and SES's own ids stay the same across their redeliveries (Mailgun's token
+        # does not), so a message without a Message-ID still dedupes.
+        message["Message-ID"] = f"<{provider}-{event.event_id}@inbound.escalated>"
+    inbound_store(provider=provider, raw=raw_mime(message))
 
 
 for _view in PROVIDER_OF:
@@ -139,7 +156,7 @@ def _endpoint(provider: str) -> Any:
         except AnymailWebhookValidationFailure as error:
             logger.warning("Inbound %s webhook refused: %s", provider, error)
             return HttpResponse(status=400)
-        except AnymailAPIError as error:
+        except (AnymailAPIError, json.JSONDecodeError) as error:
             logger.warning("Inbound %s webhook unreadable: %s", provider, error)
             return HttpResponse(status=400)
         return response
