@@ -82,7 +82,10 @@ class SesInbound(_Configured, AmazonSESInboundWebhookView):
 
     def auto_confirm_sns_subscription(self, sns_message: dict[str, Any]) -> None:
         # Verified above (signature and topic): confirm by visiting the SubscribeURL.
-        sns.confirm_subscription(sns_message, region=str(escalated_settings.SES_REGION))
+        try:
+            sns.confirm_subscription(sns_message, region=str(escalated_settings.SES_REGION))
+        except sns.SnsError as error:
+            raise AnymailWebhookValidationFailure(str(error)) from error
 
 
 VIEWS: dict[str, tuple[type[View], Any]] = {
