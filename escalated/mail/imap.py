@@ -19,7 +19,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from escalated.conf import escalated_settings
-from escalated.mail.processing import inbound_process_stuck
+from escalated.mail.processing import STUCK_AFTER, inbound_process_pending
 from escalated.mail.store import inbound_store
 from escalated.models import InboundProvider
 
@@ -88,7 +88,7 @@ def imap_poll_once() -> PassReport:
         report = imap_pass(client)
     finally:
         _close(client)
-    inbound_process_stuck()
+    inbound_process_pending(older_than=STUCK_AFTER)
     return report
 
 
@@ -136,7 +136,7 @@ def imap_run(
         try:
             while not stop.is_set():
                 report = imap_pass(client)
-                inbound_process_stuck()
+                inbound_process_pending(older_than=STUCK_AFTER)
                 if on_pass is not None:
                     on_pass(report)
                 _wait_for_mail(client, stop, interval)

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 RETRYABLE = (InboundStatus.RECEIVED, InboundStatus.FAILED)
 # A message still "received" this long after it arrived lost its processing (a crash).
 STUCK_AFTER = timedelta(minutes=2)
+PENDING_BATCH = 200
 
 
 def inbound_process(inbound_id: int) -> InboundEmail:
@@ -184,11 +185,13 @@ def inbound_email_retry(*, actor: Any, inbound: InboundEmail) -> InboundEmail:
     return inbound_process(inbound.pk)
 
 
-def inbound_process_stuck(*, now: Any = None) -> int:
-    """Process messages whose processing was lost (the process died after storing them)."""
-    cutoff = (now or timezone.now()) - STUCK_AFTER
-    stuck = InboundEmail.objects.filter(status=InboundStatus.RECEIVED, created_at__lt=cutoff)
-    ids = list(stuck.order_by("pk").values_list("pk", flat=True)[:500])
+def inbound_process_pending(*, older_than: timedelta = timedelta(0), now: Any = None) -> int:
+    """Process messages still waiting: in the "worker" mode, all of them (``escalated_worker``);
+    otherwise those older than ``older_than``, whose after-commit processing was lost when the
+    process died (``poll_imap`` sweeps them). Returns how many were processed."""
+    cutoff = (now or timezone.now()) - older_than
+    waiting = InboundEmail.objects.filter(status=InboundStatus.RECEIVED, created_at__lte=cutoff)
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True)[:PENDING_BATCH])
     for inbound_id in ids:
         inbound_process(inbound_id)
     return len(ids)

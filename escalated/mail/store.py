@@ -87,12 +87,15 @@ def inbound_raw(inbound: InboundEmail) -> bytes:
 
 
 def schedule(inbound_id: int) -> None:
-    """Process a committed message: in this process now, or in Celery when the outbox is."""
-    if escalated_settings.OUTBOX["DELIVERY"] == "celery":
+    """Hand a committed message to whoever processes it, as the outbox's DELIVERY mode says for
+    deliveries: this process now ("immediate"), ``escalated_worker`` ("worker"), or a Celery
+    task ("celery")."""
+    mode = escalated_settings.OUTBOX["DELIVERY"]
+    if mode == "celery":
         from escalated.tasks import process_inbound_email  # celery is an optional extra
 
         process_inbound_email.delay(inbound_id)
-        return
-    from escalated.mail.processing import inbound_process
+    elif mode == "immediate":
+        from escalated.mail.processing import inbound_process
 
-    inbound_process(inbound_id)
+        inbound_process(inbound_id)

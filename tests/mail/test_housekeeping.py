@@ -47,9 +47,10 @@ def test_a_stuck_message_is_processed_by_the_next_sweep(helpdesk: World) -> None
     stored = inbound_store(provider="imap", raw=bytes(message(subject="stuck")))
     assert stored.inbound.status == InboundStatus.RECEIVED
 
-    assert processing.inbound_process_stuck() == 0  # too fresh: its own processing may be running
-    later = timezone.now() + processing.STUCK_AFTER + timedelta(seconds=1)
-    assert processing.inbound_process_stuck(now=later) == 1
+    sweep = processing.STUCK_AFTER
+    assert processing.inbound_process_pending(older_than=sweep) == 0  # its own may be running
+    later = timezone.now() + sweep + timedelta(seconds=1)
+    assert processing.inbound_process_pending(older_than=sweep, now=later) == 1
 
     stored.inbound.refresh_from_db()
     assert stored.inbound.status == InboundStatus.PROCESSED
@@ -76,3 +77,16 @@ def test_no_reply_to_while_inbound_email_is_off(world: World, commit: Any) -> No
         ticket_service.ticket_reply(ticket=world.ticket, author=world.agent, body="<p>Hi</p>")
     row = Delivery.objects.filter(ticket=world.ticket, payload__template="agent_reply").latest("pk")
     assert "Reply-To" not in outbox._channel(row.kind).build(row)["headers"]
+
+
+def test_in_worker_mode_the_worker_processes_stored_mail(
+    helpdesk: World, deliver: Any, settings: Any, capsys: Any
+) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, "OUTBOX": {"DELIVERY": "worker"}}
+    deliver(message(subject="for the worker"))
+    assert InboundEmail.objects.get().status == InboundStatus.RECEIVED
+
+    call_command("escalated_worker", "--once")
+
+    assert "processed 1 inbound emails" in capsys.readouterr().out
+    assert InboundEmail.objects.get().status == InboundStatus.PROCESSED
