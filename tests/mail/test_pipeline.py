@@ -5,6 +5,8 @@ from __future__ import annotations
 from email.header import Header
 from typing import Any
 
+import pytest
+
 from escalated.models import (
     Attachment,
     Channel,
@@ -191,35 +193,37 @@ def test_a_guest_replies_to_their_ticket(helpdesk: World, deliver: Any) -> None:
     assert reply.author is None and reply.author_label == "guest:gina@example.net"
 
 
-def test_a_customer_reply_reopens_a_resolved_ticket(
-    helpdesk: World, deliver: Any, commit: Any
+@pytest.mark.parametrize("settle", [ticket_service.ticket_resolve, ticket_service.ticket_close])
+def test_a_customer_reply_reopens_a_settled_ticket(
+    helpdesk: World, deliver: Any, commit: Any, settle: Any
 ) -> None:
     ticket = helpdesk.ticket
     with commit():
-        ticket_service.ticket_resolve(ticket=ticket, actor=helpdesk.agent)
+        settle(ticket=ticket, actor=helpdesk.agent)
 
     deliver(message(subject=f"Re: [{ticket.reference}] Invoice is wrong", text="Not fixed."))
 
     ticket.refresh_from_db()
     assert ticket.status == Status.REOPENED
     assert _only_inbound().reply.ticket == ticket
+    reopened = TicketActivity.objects.filter(ticket=ticket, after__status="reopened")
+    assert reopened.exists()
 
 
-def test_a_customer_reply_reopens_a_closed_ticket(
+def test_a_guest_writing_to_their_closed_ticket_opens_a_new_one(
     helpdesk: World, deliver: Any, commit: Any
 ) -> None:
-    ticket = helpdesk.ticket
+    deliver(message(sender="gil@example.net", subject="First", message_id="<gil1@example.net>"))
+    ticket = _only_inbound().ticket
     with commit():
         ticket_service.ticket_close(ticket=ticket, actor=helpdesk.agent)
 
-    deliver(message(subject=f"Re: [{ticket.reference}] Invoice is wrong", text="Not fixed."))
+    deliver(message(sender="gil@example.net", subject=f"Re: [{ticket.reference}] First"))
 
+    second = InboundEmail.objects.exclude(message_id="<gil1@example.net>").get()
+    assert second.ticket != ticket
     ticket.refresh_from_db()
-    assert ticket.status in (Status.REOPENED, Status.WAITING_ON_AGENT)
-    assert _only_inbound().reply.ticket == ticket
-    assert TicketActivity.objects.filter(
-        ticket=ticket, verb="status_changed", after__status="reopened"
-    ).exists()
+    assert ticket.status == Status.CLOSED
 
 
 def test_quoted_history_and_signature_are_trimmed_from_replies(
