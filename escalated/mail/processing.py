@@ -24,7 +24,15 @@ from escalated.mail.bodies import reply_body, ticket_body
 from escalated.mail.parsing import ParsedEmail, parse
 from escalated.mail.store import inbound_raw
 from escalated.mail.threading import Thread, thread_of
-from escalated.models import Channel, InboundEmail, InboundStatus, Reply, Status, Ticket
+from escalated.models import (
+    Channel,
+    GuestAccess,
+    InboundEmail,
+    InboundStatus,
+    Reply,
+    Status,
+    Ticket,
+)
 from escalated.services import guests
 from escalated.services import tickets as ticket_service
 from escalated.services.attachments import attachments_check
@@ -71,7 +79,7 @@ def _process(inbound: InboundEmail, email: ParsedEmail) -> None:
     if thread.ticket is not None and _can_continue(thread):
         ticket, reply = thread.ticket, _reply(thread, email, files)
     else:
-        created = _new_ticket(thread.actor, email, files)
+        created = _new_ticket(thread.user, email, files)
         if created is None:
             inbound.status = InboundStatus.IGNORED
             inbound.reason = "unknown sender, and guest tickets are off"
@@ -80,7 +88,7 @@ def _process(inbound: InboundEmail, email: ParsedEmail) -> None:
     events.record(
         events.EmailReceived(
             ticket=ticket,
-            actor=thread.actor if reply is not None else _creator(ticket, thread.actor),
+            actor=thread.actor if reply is not None else _creator(ticket, thread.user),
             inbound_email_id=inbound.pk,
             sender=email.sender,
             message_id=inbound.message_id,
@@ -92,11 +100,11 @@ def _process(inbound: InboundEmail, email: ParsedEmail) -> None:
     inbound.ticket, inbound.reply = ticket, reply
 
 
-def _creator(ticket: Ticket, actor: Any) -> Any:
-    if actor is not None:
-        return actor
-    access = guests.GuestAccess.objects.filter(ticket=ticket).first()
-    return guests.guest_actor(access) if access is not None else None
+def _creator(ticket: Ticket, user: Any) -> Any:
+    """Who opened the ticket: the sender's account, or the guest the message made."""
+    if user is not None:
+        return user
+    return guests.guest_actor(GuestAccess.objects.get(ticket=ticket))
 
 
 def _can_continue(thread: Thread) -> bool:

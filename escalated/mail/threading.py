@@ -28,7 +28,8 @@ _ANGLE_IDS = re.compile(r"<[^<>\s]+>")
 @dataclass(frozen=True)
 class Thread:
     ticket: Ticket | None  # the ticket to reply on; None: open a new one
-    actor: Any  # the sender's account, their guest actor on ``ticket``, or None (a stranger)
+    actor: Any  # who replies on ``ticket``: the sender's account or their guest actor there
+    user: Any  # the sender's account, if they have one (who opens a new ticket)
 
 
 def sender_user(address: str) -> Any:
@@ -82,5 +83,5 @@ def thread_of(email: ParsedEmail) -> Thread:
             continue
         actor = _actor_on(ticket, user, email.sender)
         if actor is not None:
-            return Thread(ticket, actor)
-    return Thread(None, user)
+            return Thread(ticket, actor, user)
+    return Thread(None, None, user)
