@@ -21,7 +21,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
-from escalated.conf import OPTIONS, escalated_settings, setting_problems
+from escalated.conf import OPTIONS, escalated_settings, inbound_email_problems, setting_problems
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,20 @@ def check_route_prefix(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     ]
 
 
+# --- inbound email ------------------------------------------------------------------------------
+
+
+@register()
+def check_inbound_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Inbound email that is switched on must have what its adapter needs to authenticate."""
+    if setting_problems(getattr(settings, "ESCALATED", {})):
+        return []  # E001 already names the bad values
+    return [
+        Error(problem, hint="See 'Inbound email' in Escalated's README.", id="escalated.E017")
+        for problem in inbound_email_problems()
+    ]
+
+
 # What runs when the app loads (no URLconf yet), and what is added once it can be imported.
 AT_LOAD: tuple[Callable[..., list[CheckMessage]], ...] = (
     check_escalated_settings,
@@ -155,6 +169,7 @@ AT_LOAD: tuple[Callable[..., list[CheckMessage]], ...] = (
     check_hosting_mode,
     check_channel_layers,
     check_background_delivery,
+    check_inbound_email,
 )
 WITH_URLS = (check_route_prefix,)
 

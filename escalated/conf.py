@@ -11,6 +11,7 @@ defaults at the moment of reading (so ``override_settings`` in tests works). The
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class Option:
     doc: str
     # For dict options: the sub-options, merged one level deep over the defaults.
     children: Mapping[str, Option] | None = None
+    # When set, an ``ESCALATED_<KEY>`` environment variable is the fallback for a key the host
+    # does not set; this turns its text into the value.
+    env: Callable[[str], Any] | None = None
 
 
 # --- value checks: each returns a description of the problem, or None -------------------------
@@ -422,6 +426,134 @@ GUEST_RATE_LIMIT = {
     ),
 }
 
+# --- inbound email (escalated.mail) -------------------------------------------------------------
+
+
+def _env_bool(text: str) -> Any:
+    """An environment flag: 1/true/yes/on or 0/false/no/off; anything else is kept, so the
+    system check names the key."""
+    return _ENV_FLAGS.get(text.strip().lower(), text)
+
+
+_ENV_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_ENV_FLAGS.update({"0": False, "false": False, "no": False, "off": False})
+
+
+def _env_int(text: str) -> Any:
+    return int(text) if text.strip().isdigit() else text
+
+
+def _env_str(text: str) -> Any:
+    return text
+
+
+def _optional_aws_region(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", value)):
+        return None
+    return "must be an AWS region such as 'eu-west-1', or None"
+
+
+def _optional_topic_arn(value: Any) -> str | None:
+    if value is None or (
+        isinstance(value, str)
+        and re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+", value)
+    ):
+        return None
+    return "must be an SNS topic ARN such as 'arn:aws:sns:eu-west-1:123456789012:inbound', or None"
+
+
+def _port(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+    return None if ok else "must be a port number from 1 to 65535"
+
+
+INBOUND_ADAPTERS = ("mailgun", "postmark", "ses", "imap")
+
+INBOUND_EMAIL_OPTIONS: dict[str, Option] = {
+    "INBOUND_EMAIL_ENABLED": Option(
+        False, _is_bool, "Turn incoming email into tickets and replies.", env=_env_bool
+    ),
+    "INBOUND_EMAIL_ADAPTER": Option(
+        "mailgun",
+        _one_of(*INBOUND_ADAPTERS),
+        "Where mail comes from: a provider's webhook (mailgun, postmark, ses) or an IMAP mailbox.",
+        env=_env_str,
+    ),
+    "INBOUND_EMAIL_ADDRESS": Option(
+        None,
+        _optional_email,
+        "The support address customers write to; when set, notification emails carry a signed "
+        "Reply-To (local+token@domain) that threads a reply even without its headers.",
+        env=_env_str,
+    ),
+    "MAILGUN_SIGNING_KEY": Option(
+        None, _is_optional_str, "Mailgun's HTTP webhook signing key.", env=_env_str
+    ),
+    "POSTMARK_INBOUND_TOKEN": Option(
+        None,
+        _is_optional_str,
+        "The 'user:password' Postmark sends as basic auth to the inbound webhook URL.",
+        env=_env_str,
+    ),
+    "SES_REGION": Option(
+        None,
+        _optional_aws_region,
+        "AWS region of the SNS topic; SNS certificates must come from sns.<region>.amazonaws.com.",
+        env=_env_str,
+    ),
+    "SES_TOPIC_ARN": Option(
+        None, _optional_topic_arn, "The SNS topic SES publishes received mail to.", env=_env_str
+    ),
+    "IMAP_HOST": Option(None, _is_optional_str, "IMAP server to poll.", env=_env_str),
+    "IMAP_PORT": Option(993, _port, "IMAP server port.", env=_env_int),
+    "IMAP_ENCRYPTION": Option(
+        "ssl",
+        _one_of("ssl", "starttls", "none"),
+        "TLS from the start, STARTTLS, or none.",
+        env=_env_str,
+    ),
+    "IMAP_USERNAME": Option(None, _is_optional_str, "IMAP login.", env=_env_str),
+    "IMAP_PASSWORD": Option(None, _is_optional_str, "IMAP password.", env=_env_str),
+    "IMAP_MAILBOX": Option("INBOX", _is_str, "Mailbox (folder) to read.", env=_env_str),
+}
+
+
+def inbound_email_problems() -> list[str]:
+    """Combinations of the inbound email settings that cannot work, each naming the key."""
+    user = getattr(settings, "ESCALATED", {}) or {}
+    from_env = [
+        f"ESCALATED_{key} (environment) {problem}"
+        for key, option in INBOUND_EMAIL_OPTIONS.items()
+        if key not in user
+        and f"ESCALATED_{key}" in os.environ
+        and (problem := option.check(getattr(escalated_settings, key)))
+    ]
+    if from_env:
+        return from_env
+    s = escalated_settings
+    if not s.INBOUND_EMAIL_ENABLED:
+        return []
+    needed = {
+        "mailgun": ["MAILGUN_SIGNING_KEY"],
+        "postmark": ["POSTMARK_INBOUND_TOKEN"],
+        "ses": ["SES_REGION", "SES_TOPIC_ARN"],
+        "imap": ["IMAP_HOST", "IMAP_USERNAME", "IMAP_PASSWORD"],
+    }.get(s.INBOUND_EMAIL_ADAPTER, [])
+    adapter = s.INBOUND_EMAIL_ADAPTER
+    problems = [
+        f"ESCALATED[{key!r}] must be set when INBOUND_EMAIL_ADAPTER is {adapter!r}"
+        for key in needed
+        if not getattr(s, key)
+    ]
+    token = s.POSTMARK_INBOUND_TOKEN
+    if adapter == "postmark" and token and ":" not in token:
+        problems.append("ESCALATED['POSTMARK_INBOUND_TOKEN'] must be 'user:password'")
+    arn, region = s.SES_TOPIC_ARN, s.SES_REGION
+    if adapter == "ses" and arn and region and arn.split(":")[3] != region:
+        problems.append("ESCALATED['SES_TOPIC_ARN'] must be a topic in SES_REGION")
+    return problems
+
+
 OPTIONS: dict[str, Option] = {
     "MODE": Option(
         "self_hosted",
@@ -599,6 +731,7 @@ OPTIONS: dict[str, Option] = {
         "How often an open subscription re-reads its subscriber's role and departments (the "
         "ticket itself is re-checked on every event).",
     ),
+    **INBOUND_EMAIL_OPTIONS,
 }
 
 
@@ -608,7 +741,12 @@ def _merge(options: Mapping[str, Option], user: Mapping[str, Any]) -> dict[str, 
 
 def _value(option: Option, user: Mapping[str, Any], name: str) -> Any:
     """The host's value of one option, or its default; defaults merged into one with children."""
-    value = user.get(name, option.default)
+    if name in user:
+        value = user[name]
+    elif option.env is not None and f"ESCALATED_{name}" in os.environ:
+        value = option.env(os.environ[f"ESCALATED_{name}"])
+    else:
+        value = option.default
     if option.children is not None and isinstance(value, Mapping):
         value = _merge(option.children, value)
     return value

@@ -380,6 +380,31 @@ class GuestTicketClaimed(TicketEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EmailReceived(TicketEvent):
+    """An inbound email reached the ticket: it opened it, or ``reply`` is what it added.
+    ``refused`` names the files it carried that the attachment limits turned away, with why."""
+
+    verb = "email_received"
+    inbound_email_id: int
+    sender: str
+    message_id: str
+    reply: Reply | None = None
+    refused: tuple[str, ...] = ()
+
+    def change(self) -> Change:
+        after: dict[str, Any] = {
+            "inbound_email": self.inbound_email_id,
+            "from": self.sender,
+            "message_id": self.message_id,
+        }
+        if self.reply is not None:
+            after["reply_id"] = self.reply.pk
+        if self.refused:
+            after["refused_attachments"] = list(self.refused)
+        return {}, after
+
+
+@dataclass(frozen=True, kw_only=True)
 class TicketNotified(TicketEvent):
     """Someone asked for people to be told about the ticket (an escalation rule's notify action):
     ``to`` is department, assignee, email or webhooks."""
@@ -633,6 +658,10 @@ _NOT_FIELDS = frozenset(
         "to",
         "email",
         "message",
+        "inbound_email",
+        "from",
+        "message_id",
+        "refused_attachments",
     }
 )
 

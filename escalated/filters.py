@@ -18,6 +18,9 @@ from escalated.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    InboundEmail,
+    InboundProvider,
+    InboundStatus,
     Priority,
     Reply,
     SlaClock,
@@ -170,4 +173,20 @@ class DeliveryFilter(django_filters.FilterSet):
 
     class Meta:
         model = Delivery
+        fields: list[str] = []
+
+
+class InboundEmailFilter(django_filters.FilterSet):
+    """Filters for the inbound email log that admins read."""
+
+    status = django_filters.MultipleChoiceFilter(choices=InboundStatus.choices)
+    provider = django_filters.MultipleChoiceFilter(choices=InboundProvider.choices)
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    sender = django_filters.CharFilter(lookup_expr="icontains")
+    message_id = django_filters.CharFilter()
+    received_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = InboundEmail
         fields: list[str] = []

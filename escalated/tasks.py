@@ -21,3 +21,11 @@ def deliver_outbox(keys: list[str] | None = None) -> int:
     """Send the given deliveries, or everything due; return how many were attempted."""
     report = outbox.deliver(keys=keys) if keys else outbox.drain()
     return report.attempted
+
+
+@shared_task(name="escalated.process_inbound_email", ignore_result=True)
+def process_inbound_email(inbound_id: int) -> str:
+    """Process one stored inbound email; return its status afterwards."""
+    from escalated.mail.processing import inbound_process  # the door, imported when used
+
+    return str(inbound_process(inbound_id).status)

@@ -8,6 +8,7 @@ from django.urls import path
 from escalated.graphql.graphiql import graphiql_asset
 from escalated.graphql.schema import schema
 from escalated.graphql.views import EscalatedGraphQLView
+from escalated.mail import webhooks as inbound_webhooks
 from escalated.views import attachment_download, form_mutation
 
 app_name = "escalated"
@@ -17,4 +18,7 @@ urlpatterns = [
     path("graphql/assets/<str:name>", graphiql_asset, name="graphiql_asset"),
     path("attachments/<int:pk>/", attachment_download, name="attachment_download"),
     path("forms/<slug:name>/", form_mutation, name="form"),
+    path("inbound/mailgun/", inbound_webhooks.mailgun, name="inbound_mailgun"),
+    path("inbound/postmark/", inbound_webhooks.postmark, name="inbound_postmark"),
+    path("inbound/ses/", inbound_webhooks.ses, name="inbound_ses"),
 ]

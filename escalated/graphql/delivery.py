@@ -38,7 +38,7 @@ DeliveryStatusEnum = strawberry.enum(
 )
 
 
-def _admins_only(queryset: QuerySet[Any], info: Info) -> QuerySet[Any]:
+def admins_only(queryset: QuerySet[Any], info: Info) -> QuerySet[Any]:
     return queryset if role_of(viewer(info)) in (Role.ADMIN, Role.SYSTEM) else queryset.none()
 
 
@@ -69,7 +69,7 @@ class WebhookNode(relay.Node):
     def get_queryset(
         cls, queryset: QuerySet[models.Webhook], info: Info, **kwargs: Any
     ) -> QuerySet[models.Webhook]:
-        return _admins_only(queryset, info)
+        return admins_only(queryset, info)
 
 
 @strawberry_django.type(
@@ -101,7 +101,7 @@ class DeliveryNode(relay.Node):
     def get_queryset(
         cls, queryset: QuerySet[models.Delivery], info: Info, **kwargs: Any
     ) -> QuerySet[models.Delivery]:
-        return _admins_only(queryset, info)
+        return admins_only(queryset, info)
 
 
 @strawberry.input(name="DeliveryFilter", description="Narrow the delivery log; all parts match.")

@@ -28,6 +28,7 @@ from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.event_execution import SharedEventExecutionContext
 from escalated.graphql.introspection import IntrospectionPolicy
+from escalated.graphql.inbound import InboundMutations, InboundQueries
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.escalation import EscalationMutations
@@ -43,7 +44,9 @@ from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
 from escalated.graphql.subscriptions import Subscription
 
-Query = merge_types("Query", (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries))
+Query = merge_types(
+    "Query", (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries, InboundQueries)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -58,6 +61,7 @@ Mutation = merge_types(
         SlaMutations,
         PresenceMutations,
         EscalationMutations,
+        InboundMutations,
     ),
 )
 

@@ -4,6 +4,7 @@ from escalated.models.activity import TicketActivity
 from escalated.models.attachments import Attachment
 from escalated.models.delivery import Delivery, DeliveryKind, DeliveryStatus, Webhook
 from escalated.models.guests import GuestAccess
+from escalated.models.inbound import InboundEmail, InboundProvider, InboundStatus
 from escalated.models.macros import Macro
 from escalated.models.organisation import AssignmentMode, CannedResponse, Department, Tag
 from escalated.models.presence import PresenceState, TicketPresence
@@ -47,6 +48,9 @@ __all__ = [
     "Department",
     "EscalationRule",
     "GuestAccess",
+    "InboundEmail",
+    "InboundProvider",
+    "InboundStatus",
     "Macro",
     "Metric",
     "PresenceState",

@@ -211,7 +211,7 @@ def attachments_write(*, files: Sequence[CheckedFile], uploader: Any) -> list[At
         generated = f"escalated/attachments/{now:%Y/%m}/{uuid.uuid4().hex}"
         checked.upload.seek(0)
         stored_name = storage.save(generated, checked.upload)
-        _delete_unless_committed(storage, stored_name)
+        delete_unless_committed(storage, stored_name)
         rows.append(
             Attachment(
                 uploaded_by=person(uploader),
@@ -234,7 +234,7 @@ def attachments_attach(
     return Attachment.objects.bulk_create(rows) if rows else []
 
 
-def _delete_unless_committed(storage: Storage, name: str) -> None:
+def delete_unless_committed(storage: Storage, name: str) -> None:
     """Delete the stored file ``name`` if the current transaction does not commit.
 
     Django has no rollback hook, but it does drop its on-commit callbacks when a transaction

@@ -140,6 +140,7 @@ def guest_ticket_create(
     department: Department | None = None,
     attachments: Sequence[Any] = (),
     client_ip: str | None = None,
+    channel: str = Channel.WEB,
 ) -> tuple[Ticket, str]:
     """Open a ticket for someone without an account, when GUEST_TICKETS_ENABLED.
 
@@ -155,7 +156,7 @@ def guest_ticket_create(
         description=description,
         priority=priority,
         ticket_type=ticket_type,
-        channel=Channel.WEB,
+        channel=channel,
         department=department,
     )
     collect([*_guest_problems(name, email), *problems])

@@ -16,12 +16,17 @@ carries but every one refers to::
 Each email has ``In-Reply-To`` and ``References`` set to the thread root, so mail clients group
 them, and a reply to any of them names the root (or the email) in its own ``In-Reply-To`` and
 ``References``. Inbound email finds the ticket with :func:`ticket_id_from_headers`.
+
+With inbound email on and ``INBOUND_EMAIL_ADDRESS`` set (say ``support@help.example.com``), each
+email also carries a signed Reply-To, ``support+{ticket_id}-{tag}@help.example.com``, which
+finds the ticket again (:func:`ticket_id_from_addresses`) when a mail client drops the headers.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+from email.utils import getaddresses, parseaddr
 
 from django.conf import settings
 from django.core.mail.utils import DNS_NAME
@@ -68,3 +73,46 @@ def ticket_id_from_headers(*values: str | None) -> int | None:
             if hmac.compare_digest(_tag(ticket_id), match.group(2)):
                 return ticket_id
     return None
+
+
+def _support_address() -> tuple[str, str] | None:
+    """The local part and domain of INBOUND_EMAIL_ADDRESS, while inbound email is on."""
+    configured = escalated_settings.INBOUND_EMAIL_ADDRESS
+    if not (escalated_settings.INBOUND_EMAIL_ENABLED and configured):
+        return None
+    local, _, domain = parseaddr(str(configured))[1].rpartition("@")
+    return (local, domain) if local and domain else None
+
+
+def reply_address(ticket_id: int) -> str | None:
+    """The signed Reply-To of emails about the ticket, or None when inbound email is off."""
+    support = _support_address()
+    if support is None:
+        return None
+    local, domain = support
+    return f"{local}+{ticket_id}-{_tag(ticket_id)}@{domain}"
+
+
+def ticket_id_from_addresses(*values: str | None) -> int | None:
+    """The ticket a signed reply address among ``values`` (To, Cc, … header values) names; only
+    this site's tags count (checked in constant time)."""
+    support = _support_address()
+    if support is None:
+        return None
+    local, domain = (part.lower() for part in support)
+    for _name, address in getaddresses([v for v in values if v]):
+        user, _, host = address.lower().rpartition("@")
+        base, plus, token = user.partition("+")
+        match = re.fullmatch(r"(\d+)-([0-9a-f]{16})", token)
+        if host != domain or base != local or not plus or match is None:
+            continue
+        ticket_id = int(match.group(1))
+        if hmac.compare_digest(_tag(ticket_id), match.group(2)):
+            return ticket_id
+    return None
+
+
+def is_own_message_id(value: str | None) -> bool:
+    """Whether ``value`` is the Message-ID of an email this site sent (a loop coming back)."""
+    match = _MESSAGE_ID.fullmatch((value or "").strip())
+    return match is not None and hmac.compare_digest(_tag(int(match.group(1))), match.group(2))

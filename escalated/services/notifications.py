@@ -57,7 +57,7 @@ from escalated.models import (
     Webhook,
 )
 from escalated.services import outbox, webhooks
-from escalated.services.message_ids import message_id, thread_root
+from escalated.services.message_ids import message_id, reply_address, thread_root
 from escalated.services.requesters import Requester, requester_of
 from escalated.services.shared_reads import read_once
 from escalated.services.tickets import is_agent_reply
@@ -465,6 +465,7 @@ def email_build(row: Delivery) -> outbox.Content:
             # An automatic message: out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "OOF, AutoReply",
+            **({"Reply-To": reply_to} if (reply_to := reply_address(ticket.pk)) else {}),
         },
     }
 

@@ -1,4 +1,5 @@
-"""Drain the outbox: send due emails and webhook calls, retrying failures with backoff.
+"""Drain the outbox: send due emails and webhook calls, retrying failures with backoff; and
+process stored inbound emails (in the "worker" DELIVERY mode they wait for this).
 
 Run any number side by side (on PostgreSQL they claim rows with SKIP LOCKED and never send a row
 twice). ``--once`` sends what is due and exits, for cron; without it the worker keeps polling
@@ -14,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from escalated.mail.processing import inbound_process_pending
 from escalated.services import outbox
 
 
@@ -37,6 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
             self._summary(outbox.drain(limit=options["batch_size"]), options["verbosity"])
+            self._inbound(inbound_process_pending(), options["verbosity"])
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -46,11 +49,17 @@ class Command(BaseCommand):
         while not stop.is_set():
             close_old_connections()
             report = outbox.deliver(limit=options["batch_size"])
+            processed = inbound_process_pending()
             if report.attempted:
                 self._summary(report, options["verbosity"])
-            else:
+            self._inbound(processed, options["verbosity"])
+            if not (report.attempted or processed):
                 stop.wait(options["interval"])
         close_old_connections()
+
+    def _inbound(self, processed: int, verbosity: int) -> None:
+        if processed and verbosity >= 1:
+            self.stdout.write(f"processed {processed} inbound emails")
 
     def _summary(self, report: outbox.Report, verbosity: int) -> None:
         if verbosity >= 1:
