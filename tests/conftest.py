@@ -36,6 +36,7 @@ NODE_NAMES = {
     "BusinessSchedule": "BusinessSchedule",
     "SlaPolicy": "SlaPolicy",
     "EscalationRule": "EscalationRule",
+    "Site": "Site",
 }
 
 
