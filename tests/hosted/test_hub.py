@@ -178,3 +178,34 @@ def test_not_a_hub_answers_not_found(hub: dict[str, Any], settings: Any) -> None
     settings.ESCALATED = {**settings.ESCALATED, "HUB": {"ENABLED": False}}
 
     assert post(created(), hub["shop_key"]).status_code == 404
+
+
+def test_the_call_back_to_the_site_is_signed_with_the_sites_secret(
+    hub: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from escalated.hosted.signing import verify
+    from tests.outbox.peers import HttpReceiver
+
+    site_webhook = HttpReceiver()
+    site_webhook.start()
+    try:
+        shop = hub["shop"]
+        shop.webhook_url = site_webhook.url
+        shop.save()
+        post(created(), hub["shop_key"])
+        ticket = Ticket.objects.get()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            service.ticket_priority_change(ticket=ticket, actor=hub["agent"], priority="urgent")
+
+        [received] = site_webhook.wait_for(1)
+    finally:
+        site_webhook.stop()
+    verify(shop.signing_secret, received.body, received.headers["X-Escalated-Signature"])
+    body = json.loads(received.body)
+    assert set(body) == {"event", "payload", "event_id", "timestamp"}
+    assert (body["event"], body["payload"]["ticket"]["priority"]) == (
+        "ticket.priority_changed",
+        "urgent",
+    )
+    assert Delivery.objects.get(kind=DeliveryKind.SITE).status == "delivered"
