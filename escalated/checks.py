@@ -11,6 +11,7 @@ so it runs when the ASGI application is built (:mod:`escalated.realtime.routing`
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,7 +22,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
-from escalated.conf import OPTIONS, escalated_settings, inbound_email_problems, setting_problems
+from escalated.conf import escalated_settings, inbound_email_problems, setting_problems
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +59,44 @@ def check_content_sniffing(app_configs: Any = None, **kwargs: Any) -> list[Check
 
 @register()
 def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Only the self-hosted mode exists so far: say so rather than pretend to sync."""
+    """Synced mode needs the hub's URL, its key and the secret of its calls back; cloud mode is
+    not built yet: say so rather than pretend to proxy."""
     mode = escalated_settings.MODE
-    if mode == "self_hosted" or OPTIONS["MODE"].check(mode):
-        return []  # a value that is not a mode at all is E001's, and only E001's
-    return [
-        Warning(
-            f"ESCALATED['MODE'] is {mode!r}, but only 'self_hosted' is implemented: tickets stay "
-            "in this database and nothing is sent to HOSTED_API_URL.",
-            id="escalated.W001",
+    if mode == "synced":
+        return [
+            Error(problem, hint="See 'Synced mode and the hub' in the README.", id="escalated.E004")
+            for problem in synced_problems()
+        ]
+    if mode == "cloud":
+        return [
+            Warning(
+                "ESCALATED['MODE'] is 'cloud', which is not implemented yet: tickets stay in "
+                "this database and nothing is sent to HOSTED_API_URL.",
+                id="escalated.W001",
+            )
+        ]
+    return []
+
+
+def synced_problems() -> list[str]:
+    from escalated.hosted.signing import MIN_SECRET_LENGTH
+
+    url = escalated_settings.HOSTED_API_URL
+    key = escalated_settings.HOSTED_API_KEY
+    secret = escalated_settings.HOSTED_SIGNING_SECRET
+    problems = []
+    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        problems.append(
+            "ESCALATED['HOSTED_API_URL'] must be the hub's absolute http(s) API URL in synced mode."
         )
-    ]
+    if not key:
+        problems.append("ESCALATED['HOSTED_API_KEY'] must be the site key the hub gave you.")
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"ESCALATED['HOSTED_SIGNING_SECRET'] must be the hub's signing secret for this site "
+            f"(at least {MIN_SECRET_LENGTH} characters)."
+        )
+    return problems
 
 
 @register()
@@ -157,7 +185,7 @@ def check_inbound_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     if setting_problems(getattr(settings, "ESCALATED", {})):
         return []  # E001 already names the bad values
     return [
-        Error(problem, hint="See 'Inbound email' in Escalated's README.", id="escalated.E017")
+        Error(problem, hint="See 'Inbound email' in Escalated's README.", id="escalated.E005")
         for problem in inbound_email_problems()
     ]
 

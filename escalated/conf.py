@@ -554,6 +554,15 @@ def inbound_email_problems() -> list[str]:
     return problems
 
 
+HUB = {
+    "ENABLED": Option(
+        False,
+        _is_bool,
+        "Run as a hub: register sites, take their events at /<ROUTE_PREFIX>/hub/api/v1/events "
+        "and keep their tickets, labelled with the site, in this helpdesk.",
+    ),
+}
+
 OPTIONS: dict[str, Option] = {
     "MODE": Option(
         "self_hosted",
@@ -582,6 +591,14 @@ OPTIONS: dict[str, Option] = {
         "https://cloud.escalated.dev/api/v1", _is_str, "The hub's API, for synced/cloud modes."
     ),
     "HOSTED_API_KEY": Option(None, _is_optional_str, "The hub's API key."),
+    # Synced mode and the hub (issue 19).
+    "HOSTED_SIGNING_SECRET": Option(
+        None,
+        _is_optional_str,
+        "Secret the hub signs its calls to /<ROUTE_PREFIX>/cloud/webhook/ with (synced mode): "
+        "the signing secret siteCreate showed.",
+    ),
+    "HUB": Option({}, _dict, "The hub role: this helpdesk keeps other sites' tickets.", HUB),
     # Options this version adds.
     "REFERENCE_PREFIX": Option("ESC", _reference_prefix, "Prefix of ticket references."),
     "REFERENCE_DIGITS": Option(5, _positive_int, "Zero-padded width of the reference number."),

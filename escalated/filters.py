@@ -38,7 +38,7 @@ class TicketFilter(django_filters.FilterSet):
     customer filtering their own tickets by a tag id would learn which tags they carry.
     """
 
-    STAFF_ONLY = ("tag", "sla_breached", "sla_due_before")
+    STAFF_ONLY = ("tag", "sla_breached", "sla_due_before", "site")
 
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
@@ -46,6 +46,7 @@ class TicketFilter(django_filters.FilterSet):
     assignee = django_filters.NumberFilter(field_name="assignee_id")
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     department = django_filters.NumberFilter(field_name="department_id")
+    site = django_filters.NumberFilter(field_name="site_id")
     tag = django_filters.NumberFilter(method="filter_tag")
     requester = django_filters.NumberFilter(field_name="requester_id")
     search = django_filters.CharFilter(method="filter_search")

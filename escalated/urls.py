@@ -9,6 +9,8 @@ from escalated.graphql.graphiql import graphiql_asset
 from escalated.graphql.schema import schema
 from escalated.graphql.views import EscalatedGraphQLView
 from escalated.mail import webhooks as inbound_webhooks
+from escalated.hosted.webhook import cloud_webhook
+from escalated.hub import receive
 from escalated.views import attachment_download, form_mutation
 
 app_name = "escalated"
@@ -21,4 +23,8 @@ urlpatterns = [
     path("inbound/mailgun/", inbound_webhooks.mailgun, name="inbound_mailgun"),
     path("inbound/postmark/", inbound_webhooks.postmark, name="inbound_postmark"),
     path("inbound/ses/", inbound_webhooks.ses, name="inbound_ses"),
+    # Synced mode: the hub's changes come back here.
+    path("cloud/webhook/", cloud_webhook, name="cloud_webhook"),
+    # The hub role: sites push their events here ({HOSTED_API_URL}/events).
+    path("hub/api/v1/events", receive.events, name="hub_events"),
 ]

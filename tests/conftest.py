@@ -37,6 +37,7 @@ NODE_NAMES = {
     "SlaPolicy": "SlaPolicy",
     "EscalationRule": "EscalationRule",
     "InboundEmail": "InboundEmail",
+    "Site": "Site",
 }
 
 

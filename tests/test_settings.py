@@ -89,9 +89,30 @@ def test_a_bad_setting_stops_start_up() -> None:
 
 
 def test_a_hosting_mode_not_built_yet_is_a_warning(settings: Any) -> None:
-    settings.ESCALATED = {"MODE": "synced"}
+    settings.ESCALATED = {"MODE": "cloud"}
     [warning] = check_hosting_mode()
 
-    assert warning.id == "escalated.W001" and "only 'self_hosted' is implemented" in warning.msg
+    assert warning.id == "escalated.W001" and "'cloud', which is not implemented" in warning.msg
     settings.ESCALATED = {}
+    assert check_hosting_mode() == []
+
+
+def test_synced_mode_needs_the_hubs_url_key_and_signing_secret(settings: Any) -> None:
+    settings.ESCALATED = {"MODE": "synced", "HOSTED_API_URL": "ftp://hub"}
+    problems = check_hosting_mode()
+
+    assert [p.id for p in problems] == ["escalated.E004"] * 3
+    text = " ".join(p.msg for p in problems)
+    assert "HOSTED_API_URL" in text and "HOSTED_API_KEY" in text and "HOSTED_SIGNING_SECRET" in text
+
+    settings.ESCALATED = {
+        "MODE": "synced",
+        "HOSTED_API_URL": "https://hub.example.com/support/hub/api/v1",
+        "HOSTED_API_KEY": "esk_abc_def",
+        "HOSTED_SIGNING_SECRET": "short",
+    }
+    [short] = check_hosting_mode()
+    assert "HOSTED_SIGNING_SECRET" in short.msg
+
+    settings.ESCALATED = {**settings.ESCALATED, "HOSTED_SIGNING_SECRET": "s" * 32}
     assert check_hosting_mode() == []

@@ -33,6 +33,9 @@ class TicketFilterInput:
     assignee: relay.GlobalID | None = None
     unassigned: bool | None = None
     department: relay.GlobalID | None = None
+    site: relay.GlobalID | None = strawberry.field(
+        default=None, description="On a hub: only the tickets of this site (staff)."
+    )
     tag: relay.GlobalID | None = None
     requester: relay.GlobalID | None = None
     search: str | None = strawberry.field(
@@ -52,7 +55,13 @@ class TicketFilterInput:
     )
 
     # The node type each id filter expects.
-    ID_TYPES = {"assignee": "User", "department": "Department", "tag": "Tag", "requester": "User"}
+    ID_TYPES = {
+        "assignee": "User",
+        "department": "Department",
+        "tag": "Tag",
+        "requester": "User",
+        "site": "Site",
+    }
 
     def to_data(self) -> dict[str, Any]:
         return filter_data(self, TicketFilter, self.ID_TYPES)

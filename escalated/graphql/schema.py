@@ -27,8 +27,8 @@ from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.event_execution import SharedEventExecutionContext
-from escalated.graphql.introspection import IntrospectionPolicy
 from escalated.graphql.inbound import InboundMutations, InboundQueries
+from escalated.graphql.introspection import IntrospectionPolicy
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.escalation import EscalationMutations
@@ -42,10 +42,12 @@ from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
+from escalated.graphql.sites import SiteMutations, SiteQueries
 from escalated.graphql.subscriptions import Subscription
 
 Query = merge_types(
-    "Query", (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries, InboundQueries)
+    "Query",
+    (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries, InboundQueries, SiteQueries),
 )
 Mutation = merge_types(
     "Mutation",
@@ -62,6 +64,7 @@ Mutation = merge_types(
         PresenceMutations,
         EscalationMutations,
         InboundMutations,
+        SiteMutations,
     ),
 )
 

@@ -51,6 +51,7 @@ from escalated.services.macros import macro_actions
 from escalated.services.routing import agent_availability
 
 if TYPE_CHECKING:
+    from escalated.graphql.sites import TicketSite
     from escalated.graphql.sla import TicketSla
 
 User = get_user_model()
@@ -479,6 +480,18 @@ class TicketNode(relay.Node):
         from escalated.graphql.sla import ticket_sla
 
         return ticket_sla(root, info)
+
+    @strawberry_django.field(
+        select_related=["site"],
+        only=["site_id", "site_reference"],
+        description="On a hub: the site the ticket came from and its reference there (staff).",
+    )
+    def site(
+        self, root: models.Ticket, info: Info
+    ) -> Annotated[TicketSite, strawberry.lazy("escalated.graphql.sites")] | None:
+        from escalated.graphql.sites import ticket_site
+
+        return ticket_site(root, info)
 
     @classmethod
     def get_queryset(

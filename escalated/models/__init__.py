@@ -11,6 +11,7 @@ from escalated.models.presence import PresenceState, TicketPresence
 from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.rules import EscalationRule, RuleFiring, RuleMatch, RuleTrigger
+from escalated.models.sites import ReceivedEvent, Site, SitePerson, SyncState
 from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
     OPEN_STATUSES,
@@ -55,15 +56,19 @@ __all__ = [
     "Metric",
     "PresenceState",
     "Priority",
+    "ReceivedEvent",
     "Reply",
     "RoutingCursor",
     "RuleFiring",
     "RuleMatch",
     "RuleTrigger",
     "SatisfactionRating",
+    "Site",
+    "SitePerson",
     "SlaClock",
     "SlaPolicy",
     "Status",
+    "SyncState",
     "Tag",
     "Ticket",
     "TicketActivity",

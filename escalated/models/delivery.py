@@ -49,6 +49,9 @@ class Webhook(models.Model):
 class DeliveryKind(models.TextChoices):
     EMAIL = "email", _("Email")
     WEBHOOK = "webhook", _("Webhook")
+    # Synced mode: a site's event pushed to its hub, and a hub's change sent back to a site.
+    HUB = "hub", _("Event to the hub")
+    SITE = "site", _("Change to a site")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -99,6 +102,9 @@ class Delivery(models.Model):
         verbose_name=_("recipient user"),
     )
     recipient = models.CharField(_("recipient"), max_length=500, help_text=_("Address or URL."))
+    # Position in its ticket's ordered stream (hub and site deliveries): a row waits until the
+    # rows of the same kind and ticket with a smaller sequence are delivered.
+    sequence = models.PositiveIntegerField(_("sequence"), null=True, blank=True)
     # What the message is built from (ids, template, event details) ...
     payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
     # ... and the message itself, built at the first attempt and resent unchanged on retries.
@@ -129,6 +135,12 @@ class Delivery(models.Model):
                 name="esc_delivery_due",
             ),
             models.Index(fields=["status", "created_at"], name="esc_delivery_status_created"),
+            # What the per-ticket order looks up: a ticket's undelivered sequenced rows.
+            models.Index(
+                fields=["ticket", "kind", "sequence"],
+                condition=models.Q(sequence__isnull=False) & ~models.Q(status="delivered"),
+                name="esc_delivery_stream",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -116,6 +116,18 @@ class Ticket(models.Model):
     last_customer_message_at = models.DateTimeField(
         _("last customer message"), null=True, blank=True
     )
+    # On a hub: the site the ticket belongs to, and the ticket's reference there.
+    site = models.ForeignKey(
+        "escalated.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("site"),
+    )
+    site_reference = models.CharField(
+        _("reference on the site"), max_length=32, blank=True, default=""
+    )
 
     class Meta:
         db_table = table_name("tickets")
@@ -129,6 +141,13 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "status"], name="esc_ticket_requester_status"),
             # Reports count tickets resolved in a window; close_resolved looks for old ones.
             models.Index(fields=["resolved_at"], name="esc_ticket_resolved_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "site_reference"],
+                condition=models.Q(site__isnull=False),
+                name="esc_ticket_site_reference",
+            ),
         ]
         permissions = [
             ("admin", _("Can administer the helpdesk")),

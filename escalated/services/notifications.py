@@ -296,10 +296,23 @@ def notify(event: TicketEvent) -> None:
     notify_many([event])
 
 
+RowWriter = Callable[[Sequence[TicketEvent]], list[Delivery]]
+# Doors that hear of every event through the outbox (the synced push, the hub's calls back to
+# sites) add their rows here, registered when the app loads.
+ROW_WRITERS: list[RowWriter] = []
+
+
+def register_rows(writer: RowWriter) -> None:
+    if writer not in ROW_WRITERS:
+        ROW_WRITERS.append(writer)
+
+
 def notify_many(batch: Sequence[TicketEvent]) -> None:
     """Write the outbox rows of every event of ``batch``, in one INSERT."""
+    extra = [row for writer in ROW_WRITERS for row in writer(batch)]
     routed = [(event, route) for event in batch if (route := route_of(event)) is not None]
     if not routed:
+        outbox.enqueue(extra)
         return
     context = _Batch([event for event, _route in routed])
     token = _current.set(context)
@@ -316,7 +329,7 @@ def notify_many(batch: Sequence[TicketEvent]) -> None:
                 rows += _email_rows(event, route, name, facts)
     finally:
         _current.reset(token)
-    outbox.enqueue(rows)
+    outbox.enqueue([*rows, *extra])
 
 
 def _email_rows(

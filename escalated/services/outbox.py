@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -47,11 +47,18 @@ logger = logging.getLogger(__name__)
 
 Content = dict[str, Any]
 
-# Each kind's sender, by dotted path (the channel modules import this one).
+# Each kind's sender, by dotted path (the channel modules import this one). Doors add theirs
+# with :func:`register_channel` when the app loads.
 CHANNELS = {
     DeliveryKind.EMAIL: "escalated.services.notifications.EMAIL",
     DeliveryKind.WEBHOOK: "escalated.services.webhooks.WEBHOOK",
 }
+
+
+def register_channel(kind: str, path: str) -> None:
+    """Name the sender (a :class:`Channel`, by dotted path) of a kind a door delivers."""
+    CHANNELS[DeliveryKind(kind)] = path
+
 
 # In "immediate" mode, a commit whose own deliveries all went out also sends up to this many
 # older due rows (retries), so an embedded install heals without a worker while its peers are up.
@@ -228,6 +235,7 @@ def claim(
     )
     if keys is not None:
         due = due.filter(idempotency_key__in=list(keys))
+    due = due.exclude(_waits_for_predecessor())
     with transaction.atomic():
         ids = list(
             due.order_by("next_attempt_at", "id")
@@ -246,6 +254,19 @@ def claim(
             updated_at=now,
         )
     return list(Delivery.objects.filter(claim_token=token).select_related("webhook").order_by("id"))
+
+
+def _waits_for_predecessor() -> Exists:
+    """A sequenced row (one ticket's ordered stream, e.g. events to a hub) is not due while an
+    earlier row of its stream is undelivered: a ticket's events leave in the order they
+    happened, and a failed one holds back those after it until it is retried."""
+    earlier = Delivery.objects.filter(
+        kind=OuterRef("kind"),
+        ticket_id=OuterRef("ticket_id"),
+        sequence__lt=OuterRef("sequence"),
+        sequence__isnull=False,
+    ).exclude(status=DeliveryStatus.DELIVERED)
+    return Exists(earlier)
 
 
 def deliver(

@@ -394,9 +394,11 @@ def ticket_status_change(
     status: str,
     reason: str = "",
     only_from: Iterable[str] | None = None,
+    follow_transitions: bool = True,
 ) -> Ticket:
     """Move the ticket to ``status`` if the transition table allows it (and, when ``only_from``
-    is given, only from one of those statuses)."""
+    is given, only from one of those statuses). ``follow_transitions=False`` is for sync: the
+    other instance already made this move under its own table, and both must end equal."""
     collect(choice(status, Status, field="status"))
     action = {Status.CLOSED: TicketAction.CLOSE, Status.REOPENED: TicketAction.REOPEN}.get(
         Status(status), TicketAction.WORK
@@ -413,7 +415,8 @@ def ticket_status_change(
             )
         if old == status:
             return ticket
-        require_move(old, status)
+        if follow_transitions:
+            require_move(old, status)
         changed = apply_status(ticket, status, timezone.now())
         ticket.save(update_fields=[*changed, "updated_at"])
         events.record(

@@ -119,7 +119,7 @@ def test_bad_values_are_e001_errors(settings: Any) -> None:
         "INBOUND_EMAIL_ADDRESS",
     ):
         assert f"['{key}']" in messages
-    assert _problems() == []  # E017 waits until E001 is fixed
+    assert _problems() == []  # E005 waits until E001 is fixed
 
 
 def test_complete_settings_pass(settings: Any) -> None:

@@ -1,0 +1,72 @@
+"""Synced mode, site side: every ticket event goes to the hub through the outbox.
+
+:func:`hub_rows` runs inside each change's transaction (registered with the notifications'
+row writers when the app loads): one ``hub`` delivery per event, carrying the envelope fixed now
+(so every retry sends the same event_id and bytes) and the next number of the ticket's stream,
+which keeps a ticket's events in order (see :func:`escalated.services.outbox.claim`). Changes
+applied from the hub are not sent back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils import timezone
+
+from escalated.conf import escalated_settings
+from escalated.events import TicketEvent
+from escalated.hosted import wire
+from escalated.models import Delivery, DeliveryKind
+from escalated.services import outbox, sync
+from escalated.services.references import next_number
+
+
+def events_url() -> str:
+    return f"{str(escalated_settings.HOSTED_API_URL).rstrip('/')}/events"
+
+
+def stream_counter(ticket_id: int) -> str:
+    return f"hub:{ticket_id}"
+
+
+def hub_rows(batch: Sequence[TicketEvent]) -> list[Delivery]:
+    if escalated_settings.MODE != "synced" or wire.is_applying():
+        return []
+    url = events_url()
+    rows = []
+    for event in batch:
+        ticket = event.ticket
+        sequence = next_number(stream_counter(ticket.pk))
+        body = wire.envelope(
+            event, reference=ticket.reference, sequence=sequence, at=timezone.now()
+        )
+        sync.clocks_touch(ticket, wire.clock_keys(body["payload"]), body["timestamp"])
+        rows.append(
+            Delivery(
+                kind=DeliveryKind.HUB,
+                event=body["event"],
+                ticket=ticket,
+                recipient=url,
+                sequence=sequence,
+                idempotency_key=body["event_id"],
+                payload=body,
+            )
+        )
+    return rows
+
+
+def hub_send(row: Delivery, content: outbox.Content) -> int:
+    headers = {
+        "Authorization": f"Bearer {escalated_settings.HOSTED_API_KEY or ''}",
+        "X-Escalated-Event": row.event,
+    }
+    # The hub's address as configured now: rows still waiting follow a moved hub.
+    return wire.send(
+        events_url(),
+        content["body"].encode("utf-8"),
+        headers,
+        timeout=escalated_settings.WEBHOOK_TIMEOUT_SECONDS,
+    )
+
+
+HUB = outbox.Channel(build=wire.build, send=hub_send)

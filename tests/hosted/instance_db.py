@@ -1,0 +1,167 @@
+"""Run as ``python -m tests.hosted.instance_db <command>`` with tests.hosted.instance_settings:
+
+* ``hub <site webhook URL>``: create the database, migrate, make a hub with an agent and one
+  site; print the site's key and signing secret and the agent's API token;
+* ``site``: create the database, migrate, make a customer, an agent and an admin; print their
+  tokens and the department's id;
+* ``stream <tickets> <first step> <last step>``: as the site's agent and customer, through the
+  services, open ``tickets`` tickets at step 0, then for each step give every ticket one event
+  (see :func:`step_action`);
+* ``digest``: print the state of every synced ticket (subject, status, priority, tags, replies)
+  keyed by the site's reference, and (on a hub) the sequence numbers received per ticket in the
+  order they were applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from typing import Any
+
+import django
+
+
+def _create_database() -> None:
+    if os.environ.get("ESCALATED_INSTANCE_ENGINE") != "postgres":
+        return
+    import psycopg
+
+    name = os.environ["ESCALATED_INSTANCE_DB"]
+    with psycopg.connect(
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=os.environ.get("PGPORT", "5432"),
+        user=os.environ.get("PGUSER", "postgres"),
+        password=os.environ.get("PGPASSWORD", ""),
+        dbname="postgres",
+        autocommit=True,
+    ) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _token(user: Any) -> str:
+    from escalated.services.tokens import api_token_create
+
+    return api_token_create(actor=user, name="instance")[1]
+
+
+def hub(webhook_url: str) -> dict[str, Any]:
+    from escalated.access import SystemActor
+    from escalated.models import Department
+    from escalated.services import sites
+    from tests.conftest import make_user
+
+    inbox = Department.objects.create(name="Apps", slug="apps")
+    agent = make_user("hana", first="Hana", last="Hub")
+    inbox.agents.add(agent)
+    site, key = sites.site_create(
+        actor=SystemActor("setup"), name="Shop", webhook_url=webhook_url, department=inbox
+    )
+    return {"key": key, "secret": site.signing_secret, "agent": _token(agent)}
+
+
+def site() -> dict[str, Any]:
+    from escalated.models import Department
+    from tests.conftest import gid, make_user
+
+    billing = Department.objects.create(name="Billing", slug="billing")
+    agent = make_user("alan", first="Alan", last="Agent")
+    billing.agents.add(agent)
+    customer = make_user("cora", first="Cora", last="Customer")
+    admin = make_user("root", is_superuser=True, is_staff=True)
+    return {
+        "department": gid(billing),
+        "customer": _token(customer),
+        "agent": _token(agent),
+        "admin": _token(admin),
+    }
+
+
+PRIORITIES = ("high", "low", "urgent")
+
+
+def step_action(step: int) -> tuple[str, str]:
+    """What step ``step`` (1 and on) does to every ticket: ("priority", value), or ("reply",
+    "agent" | "customer"). Each is exactly one event."""
+    if step % 3 == 0:
+        return "priority", PRIORITIES[(step // 3) % 3]
+    return "reply", "agent" if step % 3 == 1 else "customer"
+
+
+def stream(count: int, first: int, last: int) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from escalated.models import Department, Ticket
+    from escalated.services import tickets as service
+
+    people = get_user_model().objects
+    agent, customer = people.get(username="alan"), people.get(username="cora")
+    if first == 0:
+        billing = Department.objects.get(slug="billing")
+        for n in range(count):
+            service.ticket_create(actor=customer, subject=f"Ticket {n}", department=billing)
+        first = 1
+    tickets = list(Ticket.objects.order_by("pk"))
+    for step in range(first, last + 1):
+        action, value = step_action(step)
+        for n, ticket in enumerate(tickets):
+            if action == "priority":
+                service.ticket_priority_change(ticket=ticket, actor=agent, priority=value)
+            else:
+                author = agent if value == "agent" else customer
+                service.ticket_reply(ticket=ticket, author=author, body=f"step {step} on {n}")
+    return {"tickets": [ticket.reference for ticket in tickets]}
+
+
+def digest() -> dict[str, Any]:
+    from escalated.models import ReceivedEvent, Ticket
+
+    tickets = Ticket.objects.prefetch_related("tags", "replies").order_by("pk")
+    state = {}
+    for ticket in tickets:
+        key = ticket.site_reference or ticket.reference
+        state[key] = {
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "tags": sorted(tag.slug for tag in ticket.tags.all()),
+            "replies": [[r.body, r.is_internal_note] for r in ticket.replies.all()],
+        }
+    sequences: dict[str, list[int]] = {}
+    received = ReceivedEvent.objects.filter(source__startswith="site:").select_related("ticket")
+    for row in received.order_by("pk"):
+        if row.ticket is not None:
+            sequences.setdefault(row.ticket.site_reference, []).append(row.sequence or 0)
+    text = json.dumps(state, sort_keys=True)
+    return {
+        "digest": hashlib.sha256(text.encode()).hexdigest(),
+        "state": state,
+        "sequences": sequences,
+        "received": received.count(),
+    }
+
+
+def main() -> None:
+    command = sys.argv[1]
+    if command in ("hub", "site"):
+        _create_database()
+    django.setup()
+    from django.core.management import call_command
+
+    if command == "hub":
+        call_command("migrate", verbosity=0)
+        result = hub(sys.argv[2])
+    elif command == "site":
+        call_command("migrate", verbosity=0)
+        result = site()
+    elif command == "stream":
+        result = stream(*(int(arg) for arg in sys.argv[2:5]))
+    else:
+        result = digest()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

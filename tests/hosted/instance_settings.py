@@ -1,0 +1,37 @@
+"""Settings of one real instance (a synced site or a hub) that a test runs as its own server
+and worker processes: its own database (a SQLite file, or a PostgreSQL database), its own
+ESCALATED settings and mail server, all passed in the environment."""
+
+import json
+import os
+
+from tests.settings import *  # noqa: F403
+
+if os.environ.get("ESCALATED_INSTANCE_ENGINE") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "PASSWORD": os.environ.get("PGPASSWORD", ""),
+            "NAME": os.environ["ESCALATED_INSTANCE_DB"],
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["ESCALATED_INSTANCE_DB"],
+            # The server, the worker and the test's checks write at once: wait for the lock.
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+ESCALATED = json.loads(os.environ.get("ESCALATED_INSTANCE_SETTINGS", "{}"))
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = "127.0.0.1"
+EMAIL_PORT = int(os.environ.get("ESCALATED_INSTANCE_SMTP_PORT", "25"))
+EMAIL_TIMEOUT = 5
+DEFAULT_FROM_EMAIL = "help@support.example.com"
