@@ -87,9 +87,13 @@ def test_the_migration_backfills_the_last_public_change(world: World) -> None:
     Ticket.objects.update(public_activity_at=timezone.now() + timezone.timedelta(days=1))
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("escalated", "0007_escalation_rules")])
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate([("escalated", "0008_clean_descriptions")])
     executor.loader.build_graph()
-    executor.migrate([("escalated", "0008_public_activity")])
-
-    ticket = Ticket.objects.get(pk=world.ticket.pk)
-    assert reply_at <= ticket.public_activity_at < ticket.updated_at
+    executor.migrate([("escalated", "0009_public_activity")])
+    try:  # only the columns this migration knows: later ones are not applied yet
+        row = Ticket.objects.values("public_activity_at", "updated_at").get(pk=world.ticket.pk)
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(leaves)
+    assert reply_at <= row["public_activity_at"] < row["updated_at"]

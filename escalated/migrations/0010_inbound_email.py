@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalated', '0007_escalation_rules'),
+        ('escalated', '0009_public_activity'),
     ]
 
     operations = [

@@ -44,7 +44,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalated', '0007_escalation_rules'),
+        ('escalated', '0008_clean_descriptions'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ from escalated.conf import table_name
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalated', '0007_escalation_rules'),
+        ('escalated', '0010_inbound_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
