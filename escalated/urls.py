@@ -8,9 +8,9 @@ from django.urls import path
 from escalated.graphql.graphiql import graphiql_asset
 from escalated.graphql.schema import schema
 from escalated.graphql.views import EscalatedGraphQLView
-from escalated.mail import webhooks as inbound_webhooks
 from escalated.hosted.webhook import cloud_webhook
 from escalated.hub import receive
+from escalated.mail import webhooks as inbound_webhooks
 from escalated.views import attachment_download, form_mutation
 
 app_name = "escalated"
