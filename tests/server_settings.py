@@ -36,6 +36,10 @@ if os.environ.get("ESCALATED_SERVER_SMTP_PORT"):
     EMAIL_PORT = int(os.environ["ESCALATED_SERVER_SMTP_PORT"])
     EMAIL_TIMEOUT = None  # Django's default: Escalated must bound the wait itself
 
+if os.environ.get("ESCALATED_SERVER_MAIL_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["ESCALATED_SERVER_MAIL_DIR"]
+
 if os.environ.get("ESCALATED_GC_LOG"):
     from tests.realtime.collector_log import record_collections
 

@@ -23,6 +23,7 @@ Life of a delivery row::
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import random
@@ -174,6 +175,10 @@ class BackgroundSender:
     ``escalated_worker --once`` or a worker sends it then.
     """
 
+    # A process that ends (a cron command, a stopping server) first lets its sender finish,
+    # for at most this long; what is left stays in the outbox for the next sender.
+    EXIT_WAIT_SECONDS = 60
+
     def __init__(self) -> None:
         self._pending: list[list[str]] = []
         self._busy = 0  # batches handed over and not yet sent
@@ -188,6 +193,8 @@ class BackgroundSender:
             self._changed.notify_all()
             # A forked child inherits the list but not the thread: start its own.
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                if self._pid != os.getpid():
+                    atexit.register(self.wait, self.EXIT_WAIT_SECONDS)
                 self._pid = os.getpid()
                 self._thread = threading.Thread(
                     target=self._run, name="escalated-outbox", daemon=True
