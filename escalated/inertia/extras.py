@@ -59,24 +59,37 @@ def _unavailable(title: str, audience: str) -> Page:
 
 # --- webhooks ---------------------------------------------------------------------------------
 
-EVENTS = [
-    "ticket_created", "ticket_updated", "ticket_status_changed", "ticket_assigned",
-    "ticket_unassigned", "ticket_priority_changed", "ticket_department_changed",
-    "ticket_tags_changed", "reply_created", "note_created", "ticket_rated", "ticket_notified",
-    "sla_warning", "sla_breached",
-]  # fmt: skip
+
+def _event_names() -> dict[str, str]:
+    """The API's enum values (TICKET_STATUS_CHANGED) and the events' names the page shows
+    and sends (ticket.status_changed)."""
+    from escalated.services.webhooks import WEBHOOK_EVENTS
+
+    return {name.upper().replace(".", "_"): name for name in WEBHOOK_EVENTS}
+
+
+def _event_name(value: str) -> str:
+    return _event_names().get(value, value)
+
+
+def _event_value(name: Any) -> Any:
+    return str(name).replace(".", "_").upper() if name else name
+
+
+def _events() -> list[str]:
+    return list(_event_names().values())
 
 
 def _webhook(raw: Any) -> Any:
     if not raw:
         return raw
-    return {**raw, "events": [e.lower() for e in raw.get("events", [])], "deliveries": []}
+    return {**raw, "events": [_event_name(e) for e in raw.get("events", [])], "deliveries": []}
 
 
 def _webhook_input(body: dict[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "url": body.get("url"),
-        "events": [upper(e) for e in body.get("events") or []],
+        "events": [_event_value(e) for e in body.get("events") or []],
         "active": as_bool(body.get("active", True)),
     }
     if body.get("secret"):
@@ -102,13 +115,13 @@ WEBHOOKS = Page(
 WEBHOOK_NEW = Page(
     "Escalated/Admin/Webhooks/Form",
     None,
-    {"webhook": constant(None), "availableEvents": constant(EVENTS)},
+    {"webhook": constant(None), "availableEvents": Prop(lambda _context: _events())},
     audience="admin",
 )
 WEBHOOK_EDIT = Page(
     "Escalated/Admin/Webhooks/Form",
     "AdminWebhook",
-    {"webhook": take("webhook", _webhook), "availableEvents": constant(EVENTS)},
+    {"webhook": take("webhook", _webhook), "availableEvents": Prop(lambda _context: _events())},
     audience="admin",
     variables=_by_id("Webhook"),
     required=("webhook",),
