@@ -166,7 +166,9 @@ PAGES: dict[str, dict[str, Any]] = {
         "Escalated/Agent/Dashboard",
         {
             "stats": obj(
-                dict.fromkeys(("open", "my_assigned", "unassigned", "sla_breached", "resolved_today"), INT)
+                dict.fromkeys(
+                    ("open", "my_assigned", "unassigned", "sla_breached", "resolved_today"), INT
+                )
             ),
             "recentTickets": array(TICKET_ROW),
             "needsAttention": obj(
