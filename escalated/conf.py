@@ -635,6 +635,12 @@ def setting_problems(
 OPTIONS["SHOW_POWERED_BY"] = Option(
     True, _is_bool, "Show 'Powered by Escalated' at the foot of the support pages."
 )
+OPTIONS["SETTINGS_STORE_CACHE"] = Option(
+    "default",
+    _is_str,
+    "The Django cache alias through which processes learn that admins changed a setting; "
+    "production with several processes needs a shared cache.",
+)
 
 
 def _layered(name: str, option: Option, user: Mapping[str, Any]) -> Any:

@@ -5,11 +5,11 @@ of: the value stored here (the database), the host's ``settings.ESCALATED``, the
 variable named in the table (``ESCALATED_<KEY>``), the default. Every other key reads as before.
 
 Cost and freshness: the stored values are read from the database once and kept in the process.
-A change writes a new random token to the cache (``SETTINGS_STORE_CACHE``, a shared cache in
-production, like the guest rate limit's); each process compares its token with the cache's at
-the first read of a request (and at most once a second outside requests), so a request costs at
-most one cache lookup and no SQL unless the values changed. The process that made the change
-sees it at once.
+A change writes a new random token to the cache (ESCALATED's ``SETTINGS_STORE_CACHE``, a
+shared cache in production, like the guest rate limit's); each process compares its token with
+the cache's at the first read of a request (and at most once a second outside requests), so a
+request costs at most one cache lookup, and no SQL unless the values changed. The process that
+made the change sees it at once.
 
 Secrets are stored encrypted (Fernet: AES-128-CBC with an HMAC-SHA256, from the maintained
 ``cryptography`` package), with a key derived from ``SECRET_KEY`` by HKDF, so there is no new
@@ -161,7 +161,9 @@ class _Copy:
 
     @staticmethod
     def _cache() -> Any:
-        return caches[getattr(settings, "ESCALATED_SETTINGS_STORE_CACHE", "default")]
+        from escalated.conf import escalated_settings
+
+        return caches[escalated_settings.SETTINGS_STORE_CACHE]
 
     def _cache_token(self) -> Any:
         return self._cache().get(CACHE_TOKEN_KEY)
