@@ -26,6 +26,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -231,14 +232,24 @@ def _mark_stale(**_kwargs: Any) -> None:
 request_started.connect(_mark_stale, dispatch_uid="escalated.settings_store")
 
 
+@cache
+def _environment() -> dict[str, str]:
+    """The editable keys' environment variables, read once: the environment does not change
+    under a running process, and os.environ is slow to ask on every read of a setting."""
+    return {name: os.environ[e.env] for name, e in EDITABLE.items() if e.env in os.environ}
+
+
 def forget() -> None:
-    """Drop the in-process copy (tests, and the process that changed the values)."""
+    """Drop the in-process copy and the environment read (tests, and the process that changed
+    the values)."""
+    _environment.cache_clear()
     _copy.reset(None)
 
 
 def assume_empty() -> None:
     """Take the store as empty at the cache's current token, without asking the database (a test
     starting on a fresh, rolled-back database)."""
+    _environment.cache_clear()
     _copy.reset({})
 
 
@@ -267,7 +278,7 @@ def configured(name: str, option: Option, user: Mapping[str, Any]) -> tuple[str,
     editable = EDITABLE.get(name)
     if name in user or editable is None:
         return ("settings" if name in user else "default"), _value(option, user, name)
-    raw = os.environ.get(editable.env)
+    raw = _environment().get(name)
     if raw is not None:
         value = editable.coerce(raw)
         if option.check(value) is None:
