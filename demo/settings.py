@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "django_filters",
     "channels",
+    "inertia",
     "escalated",
     "demo",
 ]
@@ -38,9 +39,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "escalated.inertia.csrf.CsrfHeaderMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "inertia.middleware.InertiaMiddleware",
 ]
 
 TEMPLATES = [
@@ -69,7 +72,12 @@ DATABASES = {
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STATIC_URL = "static/"
 MEDIA_ROOT = BASE_DIR / "media"  # attachments (the default storage)
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/support/"
+LOGOUT_REDIRECT_URL = "login"
+
+# The support pages' layout (demo/templates/escalated_demo/app.html) loads the built frontend.
+INERTIA_LAYOUT = "escalated_demo/app.html"
 
 # No mail server needed: each email is a file in demo/mail/.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -777,10 +777,11 @@ class EscalatedSettings:
         if option is None:
             raise AttributeError(f"ESCALATED has no setting {name!r}")
         # Only the one key: hot paths read settings per event and per check.
-        return _value(option, self._user(), name)
+        return _layered(name, option, self._user())
 
     def as_dict(self) -> dict[str, Any]:
-        return _merge(OPTIONS, self._user())
+        user = self._user()
+        return {name: _layered(name, option, user) for name, option in OPTIONS.items()}
 
     @staticmethod
     def _user() -> Mapping[str, Any]:
@@ -816,3 +817,35 @@ def setting_problems(
         elif option.children is not None:
             problems.extend(setting_problems(value, option.children, f"{path}[{key!r}]"))
     return problems
+
+
+# --- the support UI's options -------------------------------------------------------------------
+# Kept apart from the table above so the settings store (escalated.settings_store) and the start-up
+# checks can grow without editing the same lines.
+
+OPTIONS["SHOW_POWERED_BY"] = Option(
+    True, _is_bool, "Show 'Powered by Escalated' at the foot of the support pages."
+)
+OPTIONS["SETTINGS_STORE_CACHE"] = Option(
+    "default",
+    _is_str,
+    "The Django cache alias through which processes learn that admins changed a setting; "
+    "production with several processes needs a shared cache.",
+)
+
+
+_store: Any = None  # escalated.settings_store, imported at the first read (it imports this module)
+
+
+def _layered(name: str, option: Option, user: Mapping[str, Any]) -> Any:
+    """The value of ``name``: through the settings store for the keys admins may edit (the
+    database, then ESCALATED, then the environment, then the default), else ESCALATED or the
+    default."""
+    global _store
+    if _store is None:
+        from escalated import settings_store
+
+        _store = settings_store
+    if name in _store.EDITABLE:
+        return _store.layered_value(name, option, user)
+    return _value(option, user, name)

@@ -3,7 +3,7 @@
 path("support/", include("escalated.urls"))
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from escalated.graphql.graphiql import graphiql_asset
 from escalated.graphql.schema import schema
@@ -27,4 +27,7 @@ urlpatterns = [
     path("cloud/webhook/", cloud_webhook, name="cloud_webhook"),
     # The hub role: sites push their events here ({HOSTED_API_URL}/events).
     path("hub/api/v1/events", receive.events, name="hub_events"),
+    # The route table names this one for AttachmentList's route('escalated.attachments.download').
+    path("attachments/<int:pk>/", attachment_download, name="escalated.attachments.download"),
+    path("", include("escalated.inertia.urls")),
 ]

@@ -42,12 +42,21 @@ from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
+from escalated.graphql.settings import SettingsMutations, SettingsQueries
 from escalated.graphql.sites import SiteMutations, SiteQueries
 from escalated.graphql.subscriptions import Subscription
 
 Query = merge_types(
     "Query",
-    (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries, InboundQueries, SiteQueries),
+    (
+        CoreQueries,
+        ReportQueries,
+        DeliveryQueries,
+        EscalationQueries,
+        InboundQueries,
+        SiteQueries,
+        SettingsQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -65,6 +74,7 @@ Mutation = merge_types(
         EscalationMutations,
         InboundMutations,
         SiteMutations,
+        SettingsMutations,
     ),
 )
 

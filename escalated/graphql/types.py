@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from strawberry import Info, relay
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import is_optimized_by_prefetching
@@ -176,6 +176,16 @@ def _files(bound: Callable[[], int], description: str) -> Any:
     return strawberry_django.field(field_cls=field_cls, description=description)
 
 
+def _staff_count(root: Any, attribute: str, relation: str, info: Info) -> int | None:
+    """A count, for staff only (the count of a department's tickets says more than a customer
+    sees): annotated by the optimizer on lists, counted on its own for a single object."""
+    if not is_staff(viewer(info)):
+        return None
+    if hasattr(root, attribute):
+        return int(getattr(root, attribute) or 0)
+    return int(getattr(root, relation).count())
+
+
 @strawberry_django.type(models.Department, name="Department")
 class DepartmentNode(relay.Node):
     id: relay.NodeID[int]
@@ -196,6 +206,20 @@ class DepartmentNode(relay.Node):
     def agents(self, root: models.Department, info: Info) -> list[UserNode]:
         return list(root.agents.all()) if is_staff(viewer(info)) else []
 
+    @strawberry_django.field(
+        annotate={"tickets_count_value": Count("tickets", distinct=True)},
+        description="Tickets in the department (staff only; null for others).",
+    )
+    def tickets_count(self, root: models.Department, info: Info) -> int | None:
+        return _staff_count(root, "tickets_count_value", "tickets", info)
+
+    @strawberry_django.field(
+        annotate={"agents_count_value": Count("agents", distinct=True)},
+        description="Agents of the department (staff only; null for others).",
+    )
+    def agents_count(self, root: models.Department, info: Info) -> int | None:
+        return _staff_count(root, "agents_count_value", "agents", info)
+
     @classmethod
     def get_queryset(
         cls, queryset: QuerySet[models.Department], info: Info, **kwargs: Any
@@ -214,6 +238,13 @@ class TagNode(relay.Node):
     name: str
     slug: str
     color: str
+
+    @strawberry_django.field(
+        annotate={"tickets_count_value": Count("tickets", distinct=True)},
+        description="Tickets carrying the tag.",
+    )
+    def tickets_count(self, root: models.Tag, info: Info) -> int | None:
+        return _staff_count(root, "tickets_count_value", "tickets", info)
 
     @classmethod
     def get_queryset(
@@ -460,6 +491,13 @@ class TicketNode(relay.Node):
             return cached[0] if cached else None
         replies = visible_replies(viewer(info), root.replies.select_related("author"))
         return replies.order_by("-created_at", "-id").first()
+
+    @strawberry_django.field(
+        annotate={"followers_count_value": Count("follows", distinct=True)},
+        description="How many people follow the ticket (staff only; null for others).",
+    )
+    def followers_count(self, root: models.Ticket, info: Info) -> int | None:
+        return _staff_count(root, "followers_count_value", "follows", info)
 
     @strawberry_django.field(annotate={"is_following_flag": _is_following})
     def is_following(self, root: models.Ticket, info: Info) -> bool:

@@ -11,6 +11,7 @@ from escalated.models.presence import PresenceState, TicketPresence
 from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.rules import EscalationRule, RuleFiring, RuleMatch, RuleTrigger
+from escalated.models.settings import StoredSetting
 from escalated.models.sites import ReceivedEvent, Site, SitePerson, SyncState
 from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
@@ -68,6 +69,7 @@ __all__ = [
     "SlaClock",
     "SlaPolicy",
     "Status",
+    "StoredSetting",
     "SyncState",
     "Tag",
     "Ticket",
