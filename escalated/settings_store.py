@@ -65,6 +65,12 @@ def _text(raw: Any) -> Any:
     return raw.strip() if isinstance(raw, str) else raw
 
 
+def _text_or_none(raw: Any) -> Any:
+    """Optional text: an empty field clears it."""
+    text = _text(raw)
+    return None if text == "" else text
+
+
 @dataclass(frozen=True)
 class Editable:
     """One admin-editable key: its ESCALATED name, the Settings page's field, how a posted or
@@ -94,6 +100,19 @@ EDITABLE: dict[str, Editable] = {
         Editable("MAX_ATTACHMENT_SIZE_KB", "max_attachment_size_kb", _integer),
         Editable("REFERENCE_PREFIX", "ticket_reference_prefix", _text),
         Editable("SHOW_POWERED_BY", "show_powered_by", _boolean),
+        Editable("INBOUND_EMAIL_ENABLED", "inbound_email_enabled", _boolean),
+        Editable("INBOUND_EMAIL_ADAPTER", "inbound_email_adapter", _text),
+        Editable("INBOUND_EMAIL_ADDRESS", "inbound_email_address", _text_or_none),
+        Editable("MAILGUN_SIGNING_KEY", "mailgun_signing_key", _text_or_none, secret=True),
+        Editable("POSTMARK_INBOUND_TOKEN", "postmark_inbound_token", _text_or_none, secret=True),
+        Editable("SES_REGION", "ses_region", _text_or_none),
+        Editable("SES_TOPIC_ARN", "ses_topic_arn", _text_or_none),
+        Editable("IMAP_HOST", "imap_host", _text_or_none),
+        Editable("IMAP_PORT", "imap_port", _integer),
+        Editable("IMAP_ENCRYPTION", "imap_encryption", _text),
+        Editable("IMAP_USERNAME", "imap_username", _text_or_none),
+        Editable("IMAP_PASSWORD", "imap_password", _text_or_none, secret=True),
+        Editable("IMAP_MAILBOX", "imap_mailbox", _text),
     )
 }
 
@@ -276,8 +295,12 @@ def configured(name: str, option: Option, user: Mapping[str, Any]) -> tuple[str,
     """``name`` as the host configures it, whatever is stored: ESCALATED, the environment
     variable (for an editable key; ignored unless it passes the option's check), the default."""
     editable = EDITABLE.get(name)
-    if name in user or editable is None:
-        return ("settings" if name in user else "default"), _value(option, user, name)
+    if name in user:
+        return "settings", _value(option, user, name)
+    if editable is None or option.env is not None:
+        # An option that parses its own ESCALATED_<KEY> (escalated.conf) keeps that one rule.
+        from_env = option.env is not None and f"ESCALATED_{name}" in os.environ
+        return ("environment" if from_env else "default"), _value(option, user, name)
     raw = _environment().get(name)
     if raw is not None:
         value = editable.coerce(raw)

@@ -23,6 +23,7 @@ from escalated.services.escalation.rules import MAX_ACTIONS as MAX_RULE_ACTIONS
 from escalated.services.escalation.rules import MAX_CONDITIONS
 from escalated.services.macros import MAX_ACTIONS
 from escalated.services.reports import MAX_REPORT_DAYS
+from escalated.settings_store import EDITABLE
 
 
 def page_size() -> int:
@@ -54,6 +55,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Report.byPriority": _fixed(len(Priority.values)),
     "Report.daily": _fixed(MAX_REPORT_DAYS),
     "SatisfactionSummary.breakdown": _fixed(MAX_RATING - MIN_RATING + 1),
+    "Query.settings": _fixed(len(EDITABLE)),
+    "SettingsUpdatePayload.settings": _fixed(len(EDITABLE)),
     # Staff data and configuration, and the results of one mutation: counted at the page size.
     # They come from what staff set up or what one request named, never from a customer's data,
     # and are empty for customers and guests; they are not cut (see the note of issue 16).

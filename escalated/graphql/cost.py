@@ -237,10 +237,18 @@ def cost_rule(variables: Mapping[str, Any]) -> type[ValidationRule]:
 
 
 class QueryCostLimiter(SchemaExtension):
-    """Adds :func:`cost_rule`, made with this request's variables, to validation."""
+    """Adds :func:`cost_rule`, made with this request's variables, to validation.
+
+    The limit bounds what a client can make the server do with a document of its own. The
+    support pages' operations are the package's own fixed documents (their context says
+    ``fixed_document``): what they cost is decided when they are written, so they skip it.
+    """
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
+        if getattr(context.context, "fixed_document", False):
+            yield
+            return
         rule: Callable[..., Any] = cost_rule(context.variables or {})
         context.validation_rules = (*context.validation_rules, rule)
         yield

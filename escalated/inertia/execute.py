@@ -8,6 +8,7 @@ the context carries the request, so the viewer, the scoping and the refusals are
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,14 @@ from graphql.language import Visitor
 from strawberry.django.context import StrawberryDjangoContext
 
 OPERATIONS_DIR = Path(__file__).parent / "operations"
+
+
+@dataclass
+class PageContext(StrawberryDjangoContext):
+    """A page's request context: its operation is one of this package's fixed documents, so
+    the API's cost limit (which bounds client-built documents) does not apply to it."""
+
+    fixed_document: bool = True
 
 
 class SignInRequired(Exception):
@@ -107,7 +116,7 @@ def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None
     result = schema.execute_sync(
         document(name),
         variable_values=variables or {},
-        context_value=StrawberryDjangoContext(request=request, response=HttpResponse()),
+        context_value=PageContext(request=request, response=HttpResponse()),
         operation_name=name,
     )
     if result.errors:

@@ -590,6 +590,7 @@ def test_an_admin_saves_settings_and_unsupported_keys_are_ignored(world: World) 
     assert dict(StoredSetting.objects.values_list("key", "value")) == {
         "ALLOW_CUSTOMER_CLOSE": False,
         "MAX_ATTACHMENTS": 3,
+        "IMAP_HOST": "mail.example.com",
     }
     shown = visit(client, "/support/admin/settings/")["props"]["settings"]
     assert (shown["allow_customer_close"], shown["max_attachments_per_reply"]) == (False, 3)
