@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
@@ -27,6 +30,7 @@ from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.event_execution import SharedEventExecutionContext
+from escalated.graphql.input_rules import InputRules
 from escalated.graphql.introspection import IntrospectionPolicy
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
@@ -92,6 +96,27 @@ class _MaskErrors(MaskErrors):
             yield None
 
 
+logger = logging.getLogger(__name__)
+
+
+class EscalatedSchema(strawberry.Schema):
+    """Logs what went wrong by what it is: an unexpected exception (the ones masked as
+    "Unexpected error.") with its traceback at ERROR; a refusal, a validation error or a bad
+    argument, which the client was told about and which is no fault of the server, as one line
+    at INFO."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _should_mask(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
+                path = ".".join(map(str, error.path or ())) or "-"
+                logger.info("GraphQL %s at %s: %s", code, path, error.message)
+
+
 def build_schema() -> strawberry.Schema:
     limits = escalated_settings
     # Factories, not instances: strawberry builds fresh extensions for every request.
@@ -101,6 +126,7 @@ def build_schema() -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
         QueryCostLimiter,
+        InputRules,
         IntrospectionPolicy,
         # Operations recur (webhook bodies, pages, clients' fixed queries): parse each once.
         # Bounded LRU, keyed by the text and the token limit, so the limit still applies.
@@ -109,7 +135,7 @@ def build_schema() -> strawberry.Schema:
     mask = escalated_settings.MASK_ERRORS
     if mask if mask is not None else not settings.DEBUG:
         extensions.append(lambda: _MaskErrors(should_mask_error=_should_mask))
-    return strawberry.Schema(
+    return EscalatedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
