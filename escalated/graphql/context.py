@@ -23,3 +23,10 @@ def api_token(info: Info) -> Any:
     """The API token the request authenticated with, if it used one."""
     viewer_asked()
     return getattr(info.context.request, "escalated_token", None)
+
+
+def cross_site_session(info: Info) -> bool:
+    """Whether the request is a websocket signed in by session cookie from another site's page
+    (see escalated.realtime.consumer): the one kind of request that may read but not write."""
+    viewer_asked()
+    return bool(getattr(info.context.request, "cross_site_session", False))

@@ -18,7 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from escalated.access import Role, require_admin, require_staff, role_of
 from escalated.errors import DomainError, NotAllowed, Problem
-from escalated.graphql.context import api_token, viewer
+from escalated.graphql.context import api_token, cross_site_session, viewer
 from escalated.graphql.enums import UserErrorCode
 from escalated.models import TokenScope
 
@@ -99,6 +99,9 @@ def _wrap(resolver: F, *, admits: frozenset[Role], gate: Callable[[Any], None] |
         token = api_token(info)
         if token is not None and TokenScope.WRITE not in token.scopes:
             raise refusal(actor, "This API token is read-only.")
+        if cross_site_session(info):
+            # The websocket's twin of Django's CSRF check on a session-signed POST.
+            raise refusal(actor, "A page of another site cannot run mutations with your session.")
         try:
             if gate is not None:
                 gate(actor)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import strawberry
+from channels.db import database_sync_to_async
 from django.conf import settings
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, parse
+from graphql.utilities import get_operation_ast
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -115,6 +117,55 @@ class EscalatedSchema(strawberry.Schema):
                 code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
                 path = ".".join(map(str, error.path or ())) or "-"
                 logger.info("GraphQL %s at %s: %s", code, path, error.message)
+
+    async def stream(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        """Queries and mutations sent over the websocket run as they do over HTTP: the
+        resolvers and services are synchronous and use the ORM, so the whole execution goes to
+        a thread (as channels does for any ORM work), with the same schema, extensions and
+        permissions. Subscriptions stream as before."""
+        if _operation_type(query, operation_name) in (OperationType.QUERY, OperationType.MUTATION):
+            result = await database_sync_to_async(self.execute_sync)(
+                query,
+                variable_values=variable_values,
+                context_value=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed_operation_types=allowed_operation_types,
+            )
+            return _one(result)
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+
+
+def _operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+    """The kind of operation a document asks for; None when it cannot say (strawberry then
+    reports why, as for any request)."""
+    try:
+        document = parse(query or "", max_tokens=escalated_settings.MAX_QUERY_TOKENS)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return operation.operation if operation is not None else None
+
+
+async def _one(result: Any) -> AsyncIterator[Any]:
+    yield result
 
 
 def build_schema() -> strawberry.Schema:
