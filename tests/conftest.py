@@ -67,6 +67,15 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
                 item.add_marker(pytest.mark.skip(reason=f"needs {service}: see .ci/run"))
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Rate-limit counters live in the default cache (local memory here): each test starts
+    with none, so that ids reused across tests do not inherit each other's counts."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def on_postgres() -> None:
     assert connection.vendor == "postgresql", "this test must run on PostgreSQL"
