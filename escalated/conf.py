@@ -414,6 +414,21 @@ ATTACHMENT_BLOCKED_EXTENSIONS = sorted(
     }
 )
 
+# Mutations per caller: an API token, else a signed-in user, else a guest link, else the client
+# IP (issue 16). Counted in the named Django cache, like the guest limits.
+MUTATION_RATE_LIMIT = {
+    "PER_MINUTE": Option(
+        120,
+        _positive_int,
+        "Mutations one API token, user, guest link or anonymous client IP may run per minute.",
+    ),
+    "CACHE": Option(
+        "default",
+        _is_str,
+        "The Django cache alias holding the counters (a shared cache in production).",
+    ),
+}
+
 GUEST_RATE_LIMIT = {
     "PER_EMAIL": Option(3, _positive_int, "Guest tickets one email address may open per window."),
     "PER_IP": Option(10, _positive_int, "Guest tickets one client IP may open per window."),
@@ -683,6 +698,9 @@ OPTIONS: dict[str, Option] = {
         "path is made absolute against SITE_URL, never against the request's Host header.",
     ),
     "GUEST_RATE_LIMIT": Option({}, _dict, "Limits on guestTicketCreate.", GUEST_RATE_LIMIT),
+    "MUTATION_RATE_LIMIT": Option(
+        {}, _dict, "Limits on mutations per caller.", MUTATION_RATE_LIMIT
+    ),
     "GUEST_CLAIM_EMAIL_VERIFIED": Option(
         None,
         _dotted_path_or_none,

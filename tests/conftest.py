@@ -84,6 +84,15 @@ def _settings_store_empty() -> Any:
     settings_store.assume_empty()
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Rate-limit counters live in the default cache (local memory here): each test starts
+    with none, so that ids reused across tests do not inherit each other's counts."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def on_postgres() -> None:
     assert connection.vendor == "postgresql", "this test must run on PostgreSQL"

@@ -132,3 +132,68 @@ def test_a_duplicate_department_slug_is_refused(world: World, gql: Any) -> None:
     )
 
     assert data_of(result)["departmentCreate"]["errors"] == [{"field": "slug", "code": "DUPLICATE"}]
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "argument"),
+    [
+        (CREATE, {"input": {"subject": "Hi\x00there"}}, "input.subject"),
+        ("query($id: ID!) { ticket(id: $id) { id } }", {"id": _b64("Ticket:abc")}, "id"),
+        (
+            "query($id: ID!) { node(id: $id) { id } }",
+            {"id": _b64("Ticket:99999999999999999999")},
+            "id",
+        ),
+        (
+            "query($a: String) { tickets(first: 5, after: $a) { totalCount } }",
+            {"a": _b64("arrayconnection:-5")},
+            "after",
+        ),
+        (
+            "query($f: TicketFilter) { tickets(first: 5, filter: $f) { totalCount } }",
+            {"f": {"createdAfter": "0001-01-01T00:00:00+14:00"}},
+            "filter.createdAfter",
+        ),
+        (
+            "query($f: TicketFilter) { tickets(first: 5, filter: $f) { totalCount } }",
+            {"f": {"createdBefore": "9999-12-31T23:59:59-14:00"}},
+            "filter.createdBefore",
+        ),
+    ],
+    ids=[
+        "NUL in text",
+        "malformed id",
+        "id past bigint",
+        "negative cursor",
+        "year 0",
+        "year 10000",
+    ],
+)
+def test_values_that_would_crash_are_refused_naming_the_argument(
+    world: World, gql: Any, query: str, variables: dict[str, Any], argument: str
+) -> None:
+    before = _unchanged(world)
+
+    result = gql(query, variables, user=world.agent)
+
+    (error,) = result["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+    assert result.get("data") is None
+    assert _unchanged(world) == before
+
+
+@pytest.mark.parametrize("mutation", ["tagCreate", "departmentCreate"])
+def test_an_over_long_slug_is_a_typed_error(world: World, gql: Any, mutation: str) -> None:
+    kind = mutation.removesuffix("Create")
+    document = f"""mutation($input: {kind[0].upper()}{kind[1:]}CreateInput!) {{
+        {mutation}(input: $input) {{ errors {{ field code }} }} }}"""
+
+    result = gql(document, {"input": {"name": "Fine", "slug": "s" * 200}}, user=world.admin)
+
+    assert data_of(result)[mutation]["errors"] == [{"field": "slug", "code": "TOO_LONG"}]

@@ -282,7 +282,8 @@ def test_a_target_deleted_after_saving_is_a_refusal_not_a_crash(world: World, ac
 def test_each_ticket_acted_on_costs_one_service_call(world: World, size: int) -> None:
     """Deciding, the agent's look-up and the webhook endpoints are paid once per run; each ticket
     then costs only its service call: a savepoint, the row lock, the update, the timeline row,
-    the assignment email's outbox row and the release."""
+    the public activity time (an assignment shows on the customer's page), the assignment
+    email's outbox row and the release."""
     for n in range(size - 1):  # the world's ticket makes up the number
         ticket = tickets.ticket_create(
             actor=world.agent,
@@ -300,4 +301,4 @@ def test_each_ticket_acted_on_costs_one_service_call(world: World, size: int) ->
     # Once: the rules; end and claim episodes; the episodes waiting; the batch's savepoint,
     # its locked episodes, the agent and their departments, the active webhook endpoints,
     # marking the batch acted, release.
-    assert len(queries) == 11 + 6 * size
+    assert len(queries) == 11 + 7 * size

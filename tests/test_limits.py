@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -117,3 +118,39 @@ def test_suggestions_are_given_only_while_introspection_is_on(
     message = result["errors"][0]["message"]
     assert "subjekt" in message
     assert ("Did you mean" in message) is introspection
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ report(input: {from: "2026-01-01", to: "2026-01-31"}) { from } }',  # a refusal
+        "{ tickets(first: 500) { edges { node { id } } } }",  # over the page cap
+        "{ tickets(first: 1) { edges { node { subjekt } } } }",  # a validation error
+    ],
+)
+def test_expected_errors_log_one_line_at_info(
+    world: World, gql: Any, caplog: Any, query: str
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        result = gql(query, user=world.customer)
+
+    assert result["errors"]
+    logged = [r for r in caplog.records if r.name.startswith(("strawberry", "escalated.graphql"))]
+    assert [(r.levelno, r.exc_info) for r in logged] == [(logging.INFO, None)]
+    assert "\\n" not in logged[0].getMessage()
+
+
+def test_an_unexpected_error_logs_its_traceback(
+    world: World, gql: Any, caplog: Any, monkeypatch: Any
+) -> None:
+    def broken(user: Any) -> str:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr("escalated.graphql.types.display_name", broken)
+
+    with caplog.at_level(logging.DEBUG):
+        result = gql("{ viewer { user { name } } }", user=world.customer)
+
+    assert result["errors"][0]["message"] == "Unexpected error."
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.exc_info is not None and "disk is on fire" in str(record.exc_info[1])

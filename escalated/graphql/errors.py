@@ -17,10 +17,18 @@ from graphql import GraphQLError
 from strawberry.utils.str_converters import to_camel_case
 
 from escalated.access import Role, require_admin, require_staff, role_of
+from escalated.conf import escalated_settings
 from escalated.errors import DomainError, NotAllowed, Problem
-from escalated.graphql.context import api_token, viewer
+from escalated.graphql.context import (
+    api_token,
+    caller_key,
+    cross_site_session,
+    set_response_header,
+    viewer,
+)
 from escalated.graphql.enums import UserErrorCode
 from escalated.models import TokenScope
+from escalated.services.ratelimit import rate_limit_hit
 
 
 @strawberry.type(description="A problem with the input; the operation changed nothing.")
@@ -99,6 +107,10 @@ def _wrap(resolver: F, *, admits: frozenset[Role], gate: Callable[[Any], None] |
         token = api_token(info)
         if token is not None and TokenScope.WRITE not in token.scopes:
             raise refusal(actor, "This API token is read-only.")
+        if cross_site_session(info):
+            # The websocket's twin of Django's CSRF check on a session-signed POST.
+            raise refusal(actor, "A page of another site cannot run mutations with your session.")
+        _count_mutation(info)
         try:
             if gate is not None:
                 gate(actor)
@@ -110,6 +122,25 @@ def _wrap(resolver: F, *, admits: frozenset[Role], gate: Callable[[Any], None] |
             raise refusal(actor, str(error)) from error
 
     return wrapper
+
+
+def _count_mutation(info: Any) -> None:
+    """Count one mutation against the caller's MUTATION_RATE_LIMIT; over it, a top-level
+    RATE_LIMITED error with ``retryAfter`` (seconds), and ``Retry-After`` on HTTP."""
+    limits = escalated_settings.MUTATION_RATE_LIMIT
+    retry_after = rate_limit_hit(
+        scope="mutation",
+        key=caller_key(info),
+        limit=limits["PER_MINUTE"],
+        window=60,
+        cache=limits["CACHE"],
+    )
+    if retry_after is not None:
+        set_response_header(info, "Retry-After", str(retry_after))
+        raise GraphQLError(
+            f"Too many changes in a short time; try again in {retry_after} seconds.",
+            extensions={"code": "RATE_LIMITED", "retryAfter": retry_after},
+        )
 
 
 def _payload_class(resolver: Callable[..., Any], signature: inspect.Signature) -> Any:

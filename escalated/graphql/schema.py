@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import strawberry
+from channels.db import database_sync_to_async
 from django.conf import settings
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, parse
+from graphql.utilities import get_operation_ast
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -20,6 +23,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
@@ -28,6 +33,7 @@ from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.event_execution import SharedEventExecutionContext
 from escalated.graphql.inbound import InboundMutations, InboundQueries
+from escalated.graphql.input_rules import InputRules
 from escalated.graphql.introspection import IntrospectionPolicy
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
@@ -109,6 +115,76 @@ class _MaskErrors(MaskErrors):
             yield None
 
 
+logger = logging.getLogger(__name__)
+
+
+class EscalatedSchema(strawberry.Schema):
+    """Logs what went wrong by what it is: an unexpected exception (the ones masked as
+    "Unexpected error.") with its traceback at ERROR; a refusal, a validation error or a bad
+    argument, which the client was told about and which is no fault of the server, as one line
+    at INFO."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _should_mask(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
+                path = ".".join(map(str, error.path or ())) or "-"
+                logger.info("GraphQL %s at %s: %s", code, path, error.message)
+
+    async def stream(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        """Queries and mutations sent over the websocket run as they do over HTTP: the
+        resolvers and services are synchronous and use the ORM, so the whole execution goes to
+        a thread (as channels does for any ORM work), with the same schema, extensions and
+        permissions. Subscriptions stream as before."""
+        if _operation_type(query, operation_name) in (OperationType.QUERY, OperationType.MUTATION):
+            result = await database_sync_to_async(self.execute_sync)(
+                query,
+                variable_values=variable_values,
+                context_value=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed_operation_types=allowed_operation_types,
+            )
+            return _one(result)
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+
+
+def _operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+    """The kind of operation a document asks for; None when it cannot say (strawberry then
+    reports why, as for any request)."""
+    try:
+        document = parse(query or "", max_tokens=escalated_settings.MAX_QUERY_TOKENS)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return operation.operation if operation is not None else None
+
+
+async def _one(result: Any) -> AsyncIterator[Any]:
+    yield result
+
+
 def build_schema() -> strawberry.Schema:
     limits = escalated_settings
     # Factories, not instances: strawberry builds fresh extensions for every request.
@@ -118,6 +194,7 @@ def build_schema() -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
         QueryCostLimiter,
+        InputRules,
         IntrospectionPolicy,
         # Operations recur (webhook bodies, pages, clients' fixed queries): parse each once.
         # Bounded LRU, keyed by the text and the token limit, so the limit still applies.
@@ -126,7 +203,7 @@ def build_schema() -> strawberry.Schema:
     mask = escalated_settings.MASK_ERRORS
     if mask if mask is not None else not settings.DEBUG:
         extensions.append(lambda: _MaskErrors(should_mask_error=_should_mask))
-    return strawberry.Schema(
+    return EscalatedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

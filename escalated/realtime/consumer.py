@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.exceptions import ConnectionRejectionError
@@ -41,6 +42,10 @@ class SocketRequest:
     escalated_token: ApiToken | None = None
     # The Django session key, when the session cookie authenticated the connection.
     session_key: str | None = None
+    # Signed in by session cookie from a page of another site (one WEBSOCKET_ALLOWED_ORIGINS
+    # admits): it may read, but not run mutations, as Django's CSRF check refuses a POST from
+    # such a page (see escalated.graphql.errors).
+    cross_site_session: bool = False
 
 
 @dataclass
@@ -71,6 +76,9 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
         context.request.user = identity.user
         context.request.escalated_token = identity.token
         context.request.session_key = identity.session_key
+        context.request.cross_site_session = identity.session_key is not None and not (
+            _same_site(self.scope)
+        )
         await reread_access(context.request)
         self.socket_request = context.request
         Rechecks.current().watch(context.request, on_lost=self._access_lost)
@@ -100,6 +108,23 @@ class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
     async def reject_websocket(self, request: Any) -> Any:
         await request.close(code=FORBIDDEN)
         return request
+
+
+def _same_site(scope: Mapping[str, Any]) -> bool:
+    """Whether the handshake came from this site's own pages (or a trusted one): its Origin
+    is the host it was sent to, or one of Django's CSRF_TRUSTED_ORIGINS. No Origin: not a
+    browser, which cannot be made to send the cookie by another site's page."""
+    headers = dict(scope.get("headers") or ())
+    origin = headers.get(b"origin")
+    if origin is None:
+        return True
+    given = normalize_origin(origin.decode("latin-1"))
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    host = headers.get(b"host", b"").decode("latin-1")
+    trusted = normalize_allowed_origins([o for o in settings.CSRF_TRUSTED_ORIGINS if "*" not in o])
+    return given is not None and (
+        given == normalize_origin(f"{scheme}://{host}") or given in trusted
+    )
 
 
 class _SharedResults:

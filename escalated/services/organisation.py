@@ -24,6 +24,10 @@ def _slug_problems(model: type[Department] | type[Tag], slug: str, pk: int | Non
         return [
             Problem("Give a name with at least one letter or digit.", ErrorCode.INVALID, "slug")
         ]
+    longest = model._meta.get_field("slug").max_length or 0
+    if len(slug) > longest:
+        # SQLite stores a longer one; PostgreSQL refuses it mid-transaction.
+        return [Problem(f"A slug has at most {longest} characters.", ErrorCode.TOO_LONG, "slug")]
     taken = model.objects.filter(slug=slug)
     if pk is not None:
         taken = taken.exclude(pk=pk)

@@ -142,3 +142,30 @@ async def test_two_processes_share_one_redis_channel_layer(
             "body": "From the other process"
         }
         await connection.close()
+
+
+async def test_a_real_server_runs_queries_and_mutations_over_the_socket(
+    world_db: tuple[Path, dict[str, Any]],
+) -> None:
+    path, world = world_db
+    with server(path) as served:
+        # A generous opening timeout: the server may still be importing on a busy machine.
+        opened = connect(socket_url(served.address), subprotocols=PROTOCOL, open_timeout=60)
+        async with opened as connection:
+            client = Socket(connection)
+            ack = await client.init({"authorization": f"Bearer {world['tokens']['customer']}"})
+            assert ack == {"type": "connection_ack"}
+
+            await client.subscribe("q", "{ viewer { role } }", {})
+            assert await client.receive() == {
+                "id": "q",
+                "type": "next",
+                "payload": {"data": {"viewer": {"role": "CUSTOMER"}}},
+            }
+            assert (await client.receive())["type"] == "complete"
+
+            variables = {"input": {"ticketId": world["ticket"], "body": "<p>By socket</p>"}}
+            await client.subscribe("m", REPLY, variables)
+            answer = await client.receive()
+            assert answer["payload"] == {"data": {"ticketReply": {"errors": []}}}, answer
+            assert (await client.receive())["type"] == "complete"
