@@ -21,7 +21,6 @@ from escalated.graphql.filters import apply_filter, filter_data
 from escalated.graphql.ids import load
 from escalated.graphql.queries import guard
 from escalated.graphql.types import ReplyNode, TicketNode
-from escalated.mail import processing
 
 InboundStatusEnum = strawberry.enum(
     models.InboundStatus, name="InboundEmailStatus", description="Where a received email is."
@@ -109,6 +108,8 @@ class InboundMutations:
     def inbound_email_retry(
         self, info: Info, input: InboundEmailRetryInput
     ) -> InboundEmailRetryPayload:
+        from escalated.mail import processing  # the door's pipeline, loaded when first used
+
         inbound = processing.inbound_email_retry(
             actor=viewer(info), inbound=load(info, input.id, InboundEmailNode, field="id")
         )

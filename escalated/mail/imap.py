@@ -9,6 +9,7 @@ is lost and nothing is doubled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import threading
@@ -56,7 +57,8 @@ def imap_connect() -> IMAPClient:
         client.login(s.IMAP_USERNAME, s.IMAP_PASSWORD)
         client.select_folder(s.IMAP_MAILBOX)
     except BaseException:
-        client.shutdown()
+        with contextlib.suppress(OSError):  # a failed STARTTLS leaves no socket to close
+            client.shutdown()
         raise
     return client
 

@@ -44,6 +44,7 @@ RETRYABLE = (InboundStatus.RECEIVED, InboundStatus.FAILED)
 # A message still "received" this long after it arrived lost its processing (a crash).
 STUCK_AFTER = timedelta(minutes=2)
 PENDING_BATCH = 200
+_OUTCOME_FIELDS = ["status", "reason", "ticket", "reply", "error", "attempts", "processed_at"]
 
 
 def inbound_process(inbound_id: int) -> InboundEmail:
@@ -63,7 +64,7 @@ def inbound_process(inbound_id: int) -> InboundEmail:
         else:
             inbound.error = ""
         inbound.processed_at = timezone.now()
-        inbound.save()
+        inbound.save(update_fields=[*_OUTCOME_FIELDS, "updated_at"])
     return inbound
 
 

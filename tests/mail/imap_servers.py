@@ -88,14 +88,17 @@ def _wait_for(port: int, process: subprocess.Popen[bytes] | None = None) -> None
     raise RuntimeError(f"no IMAP server answered on 127.0.0.1:{port}")
 
 
-def imap_server() -> Iterator[ImapServer]:
-    if os.environ.get("ESCALATED_TEST_IMAP") == "dovecot":
+def imap_server(*, tls: tuple[str, str] | None = None) -> Iterator[ImapServer]:
+    """A server for one test; ``tls`` (certificate and key files) makes pymap offer STARTTLS
+    (always pymap: the CI Dovecot speaks plain IMAP only)."""
+    if tls is None and os.environ.get("ESCALATED_TEST_IMAP") == "dovecot":
         host, port, user, password = os.environ["ESCALATED_TEST_IMAP_ADDRESS"].split(":", 3)
         server = ImapServer(host, int(port), user, password)
         server.empty()
         yield server
         return
     port = _free_port()
+    encryption = ["--cert", tls[0], "--key", tls[1]] if tls else ["--no-tls"]
     process = subprocess.Popen(
         [
             str(PYMAP),
@@ -103,7 +106,7 @@ def imap_server() -> Iterator[ImapServer]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-tls",
+            *encryption,
             "--no-service",
             "admin",
             "dict",

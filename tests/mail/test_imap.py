@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -233,3 +234,40 @@ def test_continuous_polling_picks_up_mail_and_stops_cleanly_on_sigterm(
     # Processed after the store: strangers, and guest tickets are off in that database.
     assert rows == [("ignored", "unknown sender, and guest tickets are off")] * 2
     assert server.unseen() == []
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: Any) -> Iterator[tuple[ImapServer, Path]]:
+    """pymap offering STARTTLS with a certificate from a CA made here; the CA's file is what
+    the test trusts (OpenSSL's SSL_CERT_FILE)."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_pem.write_to_path(tmp_path / "key.pem")
+    cert.cert_chain_pems[0].write_to_path(tmp_path / "cert.pem")
+    ca.cert_pem.write_to_path(tmp_path / "ca.pem")
+    yield from (
+        (server, tmp_path / "ca.pem")
+        for server in imap_server(tls=(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")))
+    )
+
+
+def test_starttls_verifies_the_servers_certificate(
+    helpdesk: World,
+    tls_server: tuple[ImapServer, Path],
+    settings: Any,
+    commit: Any,
+    monkeypatch: Any,
+) -> None:
+    server, ca_file = tls_server
+    settings.ESCALATED = {**settings.ESCALATED, **server.settings(), "IMAP_ENCRYPTION": "starttls"}
+
+    with pytest.raises(ssl.SSLCertVerificationError):  # a certificate nobody here trusts
+        imap.imap_poll_once()
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    server.append(*_mails(1, "tls"))  # plain here: pymap does not require STARTTLS to log in
+    with commit():
+        report = imap.imap_poll_once()
+    assert (report.seen, report.stored) == (1, 1)
