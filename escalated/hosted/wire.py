@@ -41,9 +41,9 @@ from django.utils.dateparse import parse_datetime
 
 from escalated import __version__, events
 from escalated.access import SystemActor, is_staff
-from escalated.models import GuestAccess, Status, Tag, Ticket
+from escalated.models import GuestAccess, Status, SyncState, Tag, Ticket
 from escalated.safe_http import UnsafeTarget, post
-from escalated.services import outbox, sync
+from escalated.services import outbox
 from escalated.services import tickets as service
 from escalated.services.organisation import tag_create
 from escalated.services.webhooks import allow_private, require_https
@@ -296,13 +296,20 @@ def _set_field(ticket: Ticket, name: str, value: Any, actor: Any) -> Ticket:
 
 
 def apply_change(
-    *, ticket: Ticket, data: dict[str, Any], author: Any, actor: Any, wins_ties: bool
+    *,
+    ticket: Ticket,
+    state: SyncState,
+    data: dict[str, Any],
+    author: Any,
+    actor: Any,
+    wins_ties: bool,
 ) -> Ticket:
     """Apply the other side's event to ``ticket`` through the services (inside the caller's
     transaction, under :func:`applying_remote`): its reply or note, then each field it changed
-    that changed here earlier. ``author`` writes a reply; ``actor`` makes the other changes."""
+    that changed here earlier. ``author`` writes a reply; ``actor`` makes the other changes.
+    The fields' clocks move in ``state``, which the caller saves."""
     payload, at = data["payload"], occurred_at(data)
-    clocks = sync.clocks_of(ticket)
+    clocks = state.clocks
     reply = payload.get("reply")
     if data["event"] in ("reply.created", "note.created") and isinstance(reply, dict):
         ticket = _apply_reply(ticket, payload, reply, author, actor, clocks, at, wins_ties)
@@ -323,7 +330,7 @@ def apply_change(
             found = Tag.objects.filter(slug=tag["slug"])
             ticket = service.ticket_tags_remove(ticket=ticket, actor=actor, tags=found)
             moved[f"tag:{tag['slug']}"] = data["timestamp"]
-    sync.clocks_set(ticket, moved)
+    state.clocks = {**clocks, **moved}
     return ticket
 
 
