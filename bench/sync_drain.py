@@ -72,7 +72,7 @@ def main() -> None:
         pair.site.worker.terminate()
         pair.site.worker.wait()
         start = time.perf_counter()
-        pair.site.run("stream", str(args.tickets), "0", str(args.steps))
+        pair.site.run("stream", str(args.tickets), "0", str(args.steps), timeout=4 * 3600)
         written = time.perf_counter() - start
         events = args.tickets * (args.steps + 1)
         backlog = pair.site.graphql(pair.site_people["admin"], SYNC)["syncStatus"]["backlog"]
