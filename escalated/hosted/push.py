@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.utils import timezone
-
 from escalated.conf import escalated_settings
 from escalated.events import TicketEvent
 from escalated.hosted import wire
 from escalated.models import Delivery, DeliveryKind
-from escalated.services import outbox, sync
-from escalated.services.references import next_number
+from escalated.services import outbox
 
 
 def events_url() -> str:
@@ -33,26 +30,16 @@ def hub_rows(batch: Sequence[TicketEvent]) -> list[Delivery]:
     if escalated_settings.MODE != "synced" or wire.is_applying():
         return []
     url = events_url()
-    rows = []
-    for event in batch:
-        ticket = event.ticket
-        sequence = next_number(stream_counter(ticket.pk))
-        body = wire.envelope(
-            event, reference=ticket.reference, sequence=sequence, at=timezone.now()
+    return [
+        wire.row(
+            event,
+            kind=DeliveryKind.HUB,
+            reference=event.ticket.reference,
+            counter=stream_counter(event.ticket.pk),
+            recipient=url,
         )
-        sync.clocks_touch(ticket, wire.clock_keys(body["payload"]), body["timestamp"])
-        rows.append(
-            Delivery(
-                kind=DeliveryKind.HUB,
-                event=body["event"],
-                ticket=ticket,
-                recipient=url,
-                sequence=sequence,
-                idempotency_key=body["event_id"],
-                payload=body,
-            )
-        )
-    return rows
+        for event in batch
+    ]
 
 
 def hub_send(row: Delivery, content: outbox.Content) -> int:
@@ -61,12 +48,7 @@ def hub_send(row: Delivery, content: outbox.Content) -> int:
         "X-Escalated-Event": row.event,
     }
     # The hub's address as configured now: rows still waiting follow a moved hub.
-    return wire.send(
-        events_url(),
-        content["body"].encode("utf-8"),
-        headers,
-        timeout=escalated_settings.WEBHOOK_TIMEOUT_SECONDS,
-    )
+    return wire.send(events_url(), content["body"].encode("utf-8"), headers)
 
 
 HUB = outbox.Channel(build=wire.build, send=hub_send)

@@ -77,5 +77,10 @@ def _apply(data: dict[str, Any]) -> bool:
         sequence=payload.get("sequence"),
     )
     actor = hub_actor(payload)
-    wire.apply_change(ticket=ticket, data=data, author=actor, actor=actor, wins_ties=False)
+    state = sync.state_for(ticket)
+    assert state is not None
+    wire.apply_change(
+        ticket=ticket, state=state, data=data, author=actor, actor=actor, wins_ties=False
+    )
+    sync.state_save(state)
     return True

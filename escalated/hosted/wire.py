@@ -39,14 +39,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from escalated import __version__, events
+from escalated import events
 from escalated.access import SystemActor, is_staff
-from escalated.models import GuestAccess, Status, Tag, Ticket
-from escalated.safe_http import UnsafeTarget, post
+from escalated.models import Delivery, GuestAccess, Status, SyncState, Tag, Ticket
 from escalated.services import outbox, sync
 from escalated.services import tickets as service
 from escalated.services.organisation import tag_create
-from escalated.services.webhooks import allow_private, require_https
+from escalated.services.references import next_number
+from escalated.services.webhooks import post_json
 
 SYNCED_FIELDS = ("subject", "status", "priority")
 
@@ -205,33 +205,33 @@ def build(row: Any) -> outbox.Content:
 RETRYABLE = frozenset({408, 409, 425, 429})
 
 
-def send(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> int:
-    """POST an envelope; a 2xx is delivered, a 5xx or a RETRYABLE answer is retried, any other
-    answer can never succeed (a wrong key, a malformed event) and fails the delivery."""
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": f"escalated-django/{__version__}",
-        **headers,
-    }
-    try:
-        response = post(
-            url,
-            body,
-            headers,
-            timeout=timeout,
-            require_https=require_https(),
-            allow_private=allow_private(),
-        )
-    except UnsafeTarget as error:
-        raise outbox.DeliveryError(f"Refused: {error}", permanent=True) from error
-    except OSError as error:
-        raise outbox.DeliveryError(f"{type(error).__name__}: {error}") from error
-    if 200 <= response.status < 300:
-        return response.status
-    excerpt = response.body[:300].decode("utf-8", "replace")
-    permanent = response.status < 500 and response.status not in RETRYABLE
-    raise outbox.DeliveryError(
-        f"HTTP {response.status}: {excerpt}", status_code=response.status, permanent=permanent
+def can_never_succeed(status: int) -> bool:
+    """A 5xx or a RETRYABLE answer is retried; any other answer (a wrong key, a malformed
+    event) can never succeed and fails the delivery at once."""
+    return status < 500 and status not in RETRYABLE
+
+
+def send(url: str, body: bytes, headers: dict[str, str]) -> int:
+    return post_json(url, body, headers, gives_up=can_never_succeed)
+
+
+def row(
+    event: events.TicketEvent, *, kind: str, reference: str, counter: str, recipient: str
+) -> Delivery:
+    """The outbox row carrying ``event`` to the other side: the envelope fixed now, the next
+    number of the ticket's stream (``counter``), and the clocks of what it changed moved here."""
+    ticket = event.ticket
+    sequence = next_number(counter)
+    body = envelope(event, reference=reference, sequence=sequence, at=timezone.now())
+    sync.clocks_touch(ticket, clock_keys(body["payload"]), body["timestamp"])
+    return Delivery(
+        kind=kind,
+        event=body["event"],
+        ticket=ticket,
+        recipient=recipient,
+        sequence=sequence,
+        idempotency_key=body["event_id"],
+        payload=body,
     )
 
 
@@ -296,13 +296,20 @@ def _set_field(ticket: Ticket, name: str, value: Any, actor: Any) -> Ticket:
 
 
 def apply_change(
-    *, ticket: Ticket, data: dict[str, Any], author: Any, actor: Any, wins_ties: bool
+    *,
+    ticket: Ticket,
+    state: SyncState,
+    data: dict[str, Any],
+    author: Any,
+    actor: Any,
+    wins_ties: bool,
 ) -> Ticket:
     """Apply the other side's event to ``ticket`` through the services (inside the caller's
     transaction, under :func:`applying_remote`): its reply or note, then each field it changed
-    that changed here earlier. ``author`` writes a reply; ``actor`` makes the other changes."""
+    that changed here earlier. ``author`` writes a reply; ``actor`` makes the other changes.
+    The fields' clocks move in ``state``, which the caller saves."""
     payload, at = data["payload"], occurred_at(data)
-    clocks = sync.clocks_of(ticket)
+    clocks = state.clocks
     reply = payload.get("reply")
     if data["event"] in ("reply.created", "note.created") and isinstance(reply, dict):
         ticket = _apply_reply(ticket, payload, reply, author, actor, clocks, at, wins_ties)
@@ -323,7 +330,7 @@ def apply_change(
             found = Tag.objects.filter(slug=tag["slug"])
             ticket = service.ticket_tags_remove(ticket=ticket, actor=actor, tags=found)
             moved[f"tag:{tag['slug']}"] = data["timestamp"]
-    sync.clocks_set(ticket, moved)
+    state.clocks = {**clocks, **moved}
     return ticket
 
 

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.utils import timezone
-
 from escalated import events
-from escalated.conf import escalated_settings
 from escalated.hosted import signing, wire
 from escalated.models import Delivery, DeliveryKind, Site
-from escalated.services import outbox, sites, sync
-from escalated.services.references import next_number
+from escalated.services import outbox, sites
 
 SENT_BACK = (
     events.ReplyAdded,
@@ -45,20 +41,13 @@ def site_rows(batch: Sequence[events.TicketEvent]) -> list[Delivery]:
         site = Site.objects.get(pk=ticket.site_id)
         if not site.webhook_url or site.revoked_at is not None:
             continue
-        sequence = next_number(stream_counter(ticket.pk))
-        body = wire.envelope(
-            event, reference=ticket.site_reference, sequence=sequence, at=timezone.now()
-        )
-        sync.clocks_touch(ticket, wire.clock_keys(body["payload"]), body["timestamp"])
         rows.append(
-            Delivery(
+            wire.row(
+                event,
                 kind=DeliveryKind.SITE,
-                event=body["event"],
-                ticket=ticket,
+                reference=ticket.site_reference,
+                counter=stream_counter(ticket.pk),
                 recipient=site.webhook_url,
-                sequence=sequence,
-                idempotency_key=body["event_id"],
-                payload=body,
             )
         )
     return rows
@@ -73,12 +62,7 @@ def site_send(row: Delivery, content: outbox.Content) -> int:
         signing.HEADER: signing.sign(site.signing_secret, body),
         "X-Escalated-Event": row.event,
     }
-    return wire.send(
-        site.webhook_url or row.recipient,
-        body,
-        headers,
-        timeout=escalated_settings.WEBHOOK_TIMEOUT_SECONDS,
-    )
+    return wire.send(site.webhook_url or row.recipient, body, headers)
 
 
 SITE = outbox.Channel(build=wire.build, send=site_send)

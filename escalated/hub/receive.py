@@ -88,7 +88,8 @@ def _apply(site: Site, data: dict[str, Any]) -> None:
     payload = data["payload"]
     reference = payload["ticket_reference"]
     ticket = Ticket.objects.select_for_update().filter(site=site, site_reference=reference).first()
-    expected = sync.stream_position(ticket) + 1
+    state = sync.state_for(ticket)
+    expected = (state.sequence if state is not None else 0) + 1
     sequence = payload.get("sequence") or expected
     if sequence > expected:
         raise Refused(409, {"status": "out_of_order", "expected": expected})
@@ -100,6 +101,8 @@ def _apply(site: Site, data: dict[str, Any]) -> None:
         if data["event"] != "ticket.created":
             raise Refused(409, {"status": "out_of_order", "expected": 1})
         ticket = _create(site, data, actor)
+        state = sync.state_for(ticket)
+    assert state is not None
     sync.event_receive(
         source=source_of(site),
         event_id=data["event_id"],
@@ -112,11 +115,15 @@ def _apply(site: Site, data: dict[str, Any]) -> None:
     remote = payload.get("actor", {})
     if not remote.get("staff") and remote.get("id"):
         author = sync.site_person(site=site, remote=remote)
-    if data["event"] != "ticket.created":
-        ticket = wire.apply_change(
-            ticket=ticket, data=data, author=author, actor=actor, wins_ties=True
-        )
-    sync.stream_advance(ticket, sequence)
+    if data["event"] == "ticket.created":
+        # The new ticket is the snapshot: its fields' clocks start at the event's time.
+        data = {**data, "event": "ticket.updated"}
+        author = actor
+    ticket = wire.apply_change(
+        ticket=ticket, state=state, data=data, author=author, actor=actor, wins_ties=True
+    )
+    state.sequence = sequence
+    sync.state_save(state)
 
 
 def _create(site: Site, data: dict[str, Any], actor: SystemActor) -> Ticket:
@@ -132,8 +139,6 @@ def _create(site: Site, data: dict[str, Any], actor: SystemActor) -> Ticket:
         department=site.department,
         requester=requester,
     )
-    ticket = sync.ticket_site_link(
+    return sync.ticket_site_link(
         ticket=ticket, site=site, reference=data["payload"]["ticket_reference"]
     )
-    created = {**data, "event": "ticket.updated"}
-    return wire.apply_change(ticket=ticket, data=created, author=actor, actor=actor, wins_ties=True)

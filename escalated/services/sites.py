@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -176,5 +178,12 @@ def site_authenticate(authorization: str | None) -> Site | None:
     return site
 
 
+SEEN_EVERY = timedelta(minutes=1)
+
+
 def site_seen(site: Site) -> None:
-    Site.objects.filter(pk=site.pk).update(last_seen_at=timezone.now())
+    """Note that the site delivered an event (at most once a minute: one write, not one per
+    event)."""
+    now = timezone.now()
+    stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - SEEN_EVERY)
+    Site.objects.filter(stale, pk=site.pk).update(last_seen_at=now)

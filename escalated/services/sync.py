@@ -49,41 +49,27 @@ def is_received(*, source: str, event_id: str) -> bool:
     return ReceivedEvent.objects.filter(source=source, event_id=event_id).exists()
 
 
-def _state(ticket: Ticket) -> SyncState:
-    state, _created = SyncState.objects.select_for_update().get_or_create(ticket=ticket)
-    return state
+def state_for(ticket: Ticket | None) -> SyncState | None:
+    """The ticket's sync state under a row lock (unsaved and empty when it has none yet)."""
+    if ticket is None:
+        return None
+    found = SyncState.objects.select_for_update().filter(ticket=ticket).first()
+    return found if found is not None else SyncState(ticket=ticket, clocks={})
 
 
-def clocks_of(ticket: Ticket) -> dict[str, str]:
-    state = SyncState.objects.filter(ticket=ticket).first()
-    return dict(state.clocks) if state is not None else {}
-
-
-def clocks_set(ticket: Ticket, moved: dict[str, str]) -> None:
-    """Move the clocks of the fields a change touched to its time (ISO 8601)."""
-    if not moved:
-        return
-    state = _state(ticket)
-    state.clocks = {**state.clocks, **moved}
-    state.save(update_fields=["clocks"])
+def state_save(state: SyncState) -> None:
+    state.save()
 
 
 def clocks_touch(ticket: Ticket, keys: Iterable[str], at: str) -> None:
-    clocks_set(ticket, dict.fromkeys(keys, at))
-
-
-def stream_position(ticket: Ticket | None) -> int:
-    """The last sequence number applied to ``ticket`` (0: none yet)."""
-    if ticket is None:
-        return 0
-    state = SyncState.objects.filter(ticket=ticket).first()
-    return state.sequence if state is not None else 0
-
-
-def stream_advance(ticket: Ticket, sequence: int) -> None:
-    state = _state(ticket)
-    state.sequence = sequence
-    state.save(update_fields=["sequence"])
+    """Move the clocks of the fields a change made here touched to its time (ISO 8601)."""
+    moved = dict.fromkeys(keys, at)
+    if not moved:
+        return
+    state = state_for(ticket)
+    assert state is not None
+    state.clocks = {**state.clocks, **moved}
+    state_save(state)
 
 
 def ticket_site_link(*, ticket: Ticket, site: Site, reference: str) -> Ticket:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -257,17 +257,30 @@ def webhook_send(row: Delivery, content: outbox.Content) -> int:
         raise outbox.DeliveryError("The endpoint was deactivated.", permanent=True)
     body = content["body"].encode("utf-8")
     secret = hook.secret if hook is not None else escalated_settings.WEBHOOK_SECRET
+    headers = {"X-Escalated-Event": row.event, "X-Escalated-Delivery": row.idempotency_key}
+    if secret:
+        headers[HEADER] = sign(secret, body)
+    return post_json(hook.url if hook is not None else row.recipient, body, headers)
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    gives_up: Callable[[int], bool] = lambda status: False,
+) -> int:
+    """POST a JSON body for the outbox under the webhook rules (https, no private networks, the
+    timeout); a 2xx is delivered. Any other answer is a failed attempt, retried unless
+    ``gives_up(status)`` says retrying cannot help."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"escalated-django/{__version__}",
-        "X-Escalated-Event": row.event,
-        "X-Escalated-Delivery": row.idempotency_key,
+        **headers,
     }
-    if secret:
-        headers[HEADER] = sign(secret, body)
     try:
         response = post(
-            hook.url if hook is not None else row.recipient,
+            url,
             body,
             headers,
             timeout=escalated_settings.WEBHOOK_TIMEOUT_SECONDS,
@@ -281,7 +294,11 @@ def webhook_send(row: Delivery, content: outbox.Content) -> int:
     if 200 <= response.status < 300:
         return response.status
     excerpt = response.body[:300].decode("utf-8", "replace")
-    raise outbox.DeliveryError(f"HTTP {response.status}: {excerpt}", status_code=response.status)
+    raise outbox.DeliveryError(
+        f"HTTP {response.status}: {excerpt}",
+        status_code=response.status,
+        permanent=gives_up(response.status),
+    )
 
 
 WEBHOOK = outbox.Channel(build=webhook_build, send=webhook_send)

@@ -7,6 +7,8 @@
 * ``stream <tickets> <first step> <last step>``: as the site's agent and customer, through the
   services, open ``tickets`` tickets at step 0, then for each step give every ticket one event
   (see :func:`step_action`);
+* ``requeue``: make every delivered hub row due again, as it was before its first attempt (the
+  benchmark sends one backlog twice);
 * ``digest``: print the state of every synced ticket (subject, status, priority, tags, replies)
   keyed by the site's reference, and (on a hub) the sequence numbers received per ticket in the
   order they were applied.
@@ -115,6 +117,21 @@ def stream(count: int, first: int, last: int) -> dict[str, Any]:
     return {"tickets": [ticket.reference for ticket in tickets]}
 
 
+def requeue() -> dict[str, Any]:
+    from django.utils import timezone
+
+    from escalated.models import Delivery, DeliveryKind, DeliveryStatus
+
+    count = Delivery.objects.filter(kind=DeliveryKind.HUB).update(
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        delivered_at=None,
+        content=None,
+        next_attempt_at=timezone.now(),
+    )
+    return {"requeued": count}
+
+
 def digest() -> dict[str, Any]:
     from escalated.models import ReceivedEvent, Ticket
 
@@ -156,6 +173,8 @@ def main() -> None:
     elif command == "site":
         call_command("migrate", verbosity=0)
         result = site()
+    elif command == "requeue":
+        result = requeue()
     elif command == "stream":
         result = stream(*(int(arg) for arg in sys.argv[2:5]))
     else:

@@ -77,9 +77,9 @@ class Instance:
             "PYTHONPATH": str(ROOT),
         }
 
-    def run(self, *args: str) -> Any:
+    def run(self, *args: str, timeout: float = 600) -> Any:
         """``python -m tests.hosted.instance_db <args>`` on this instance; its JSON."""
-        return python_json(["-m", "tests.hosted.instance_db", *args], self.env())
+        return python_json(["-m", "tests.hosted.instance_db", *args], self.env(), timeout)
 
     def _log(self, what: str) -> Any:
         return open(self.logs / f"{self.name}-{what}.log", "ab")
