@@ -55,3 +55,9 @@ STATIC_URL = "static/"
 LOGIN_URL = "/admin/login/"
 
 ESCALATED = {"GRAPHIQL": True}
+
+# The support pages' build (demo/frontend/, `make demo-frontend`): Vite writes it to dist/, the
+# layout escalated_demo/app.html reads dist/.vite/manifest.json, staticfiles serves the files
+# under STATIC_URL + "escalated-demo/" (vite.config.js `base`). Until it is built the pages say so.
+DEMO_FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [("escalated-demo", DEMO_FRONTEND_DIST)] if DEMO_FRONTEND_DIST.is_dir() else []

@@ -18,10 +18,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env(db: Path, redis_url: str | None) -> dict[str, str]:
+SERVER_SETTINGS = "tests.server_settings"
+
+
+def _env(db: Path, redis_url: str | None, settings: str = SERVER_SETTINGS) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.server_settings",
+        "DJANGO_SETTINGS_MODULE": settings,
         "ESCALATED_SERVER_DB": str(db),
         "ESCALATED_SERVER_REDIS_URL": redis_url or "",
         "PYTHONPATH": str(ROOT),
@@ -56,8 +59,11 @@ class Server:
 
 
 @contextmanager
-def server(db: Path, *, redis_url: str | None = None) -> Iterator[Server]:
-    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port.
+def server(
+    db: Path, *, redis_url: str | None = None, settings: str = SERVER_SETTINGS
+) -> Iterator[Server]:
+    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port, with the Django
+    settings module ``settings`` (the browser tests serve the demo project's).
 
     The socket is bound and listening before uvicorn starts, so clients may connect at once
     (they wait in the backlog until the server is up)."""
@@ -81,7 +87,7 @@ def server(db: Path, *, redis_url: str | None = None) -> Iterator[Server]:
             "false",
         ],
         pass_fds=[listener.fileno()],
-        env=_env(db, redis_url),
+        env=_env(db, redis_url, settings),
         cwd=ROOT,
     )
     listener.close()
