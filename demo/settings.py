@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "django_filters",
     "channels",
+    "inertia",
     "escalated",
     "demo",
 ]
@@ -30,9 +31,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "escalated.inertia.csrf.CsrfHeaderMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "inertia.middleware.InertiaMiddleware",
 ]
 
 TEMPLATES = [
@@ -52,7 +55,12 @@ TEMPLATES = [
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STATIC_URL = "static/"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/support/"
+LOGOUT_REDIRECT_URL = "login"
+
+# The support pages' layout (demo/templates/escalated_demo/app.html) loads the built frontend.
+INERTIA_LAYOUT = "escalated_demo/app.html"
 
 ESCALATED = {"GRAPHIQL": True}
 

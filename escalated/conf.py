@@ -625,3 +625,12 @@ def setting_problems(
         elif option.children is not None:
             problems.extend(setting_problems(value, option.children, f"{path}[{key!r}]"))
     return problems
+
+
+# --- the support UI's options -------------------------------------------------------------------
+# Kept apart from the table above so the settings store (escalated.settings_store) and the start-up
+# checks can grow without editing the same lines.
+
+OPTIONS["SHOW_POWERED_BY"] = Option(
+    True, _is_bool, "Show 'Powered by Escalated' at the foot of the support pages."
+)

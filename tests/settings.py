@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "django_filters",
     "channels",
+    "inertia",
     "escalated",
     "demo",  # the demo host project, so its seed command is tested too
 ]
@@ -32,14 +33,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "escalated.inertia.csrf.CsrfHeaderMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "inertia.middleware.InertiaMiddleware",
 ]
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [os.path.join(os.path.dirname(__file__), "templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -86,3 +90,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast for tests only
 
 ESCALATED: dict[str, object] = {}
+
+# The support UI's pages render in this bare layout (tests/templates/escalated_tests/).
+INERTIA_LAYOUT = "escalated_tests/layout.html"

@@ -1,0 +1,11 @@
+"""The support UI's URLs, included by :mod:`escalated.urls` (so under the host's prefix)."""
+
+from django.urls import path
+
+from escalated.inertia import customer
+from escalated.inertia.views import routes_json
+
+urlpatterns = [
+    path("routes.json", routes_json, name="escalated.routes"),
+    *customer.urlpatterns,
+]
