@@ -586,10 +586,11 @@ class EscalatedSettings:
         if option is None:
             raise AttributeError(f"ESCALATED has no setting {name!r}")
         # Only the one key: hot paths read settings per event and per check.
-        return _value(option, self._user(), name)
+        return _layered(name, option, self._user())
 
     def as_dict(self) -> dict[str, Any]:
-        return _merge(OPTIONS, self._user())
+        user = self._user()
+        return {name: _layered(name, option, user) for name, option in OPTIONS.items()}
 
     @staticmethod
     def _user() -> Mapping[str, Any]:
@@ -634,3 +635,14 @@ def setting_problems(
 OPTIONS["SHOW_POWERED_BY"] = Option(
     True, _is_bool, "Show 'Powered by Escalated' at the foot of the support pages."
 )
+
+
+def _layered(name: str, option: Option, user: Mapping[str, Any]) -> Any:
+    """The value of ``name``: through the settings store for the keys admins may edit (the
+    database, then ESCALATED, then the environment, then the default), else ESCALATED or the
+    default."""
+    from escalated.settings_store import EDITABLE, layered_value
+
+    if name in EDITABLE:
+        return layered_value(name, option, user)
+    return _value(option, user, name)

@@ -67,6 +67,18 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
                 item.add_marker(pytest.mark.skip(reason=f"needs {service}: see .ci/run"))
 
 
+@pytest.fixture(autouse=True)
+def _settings_store_empty() -> Any:
+    """Every test starts (and leaves) with the settings store's process copy as empty as its
+    rolled-back database, so what one test stored never answers in another, and no test pays
+    for reloading it."""
+    from escalated import settings_store
+
+    settings_store.assume_empty()
+    yield
+    settings_store.assume_empty()
+
+
 @pytest.fixture
 def on_postgres() -> None:
     assert connection.vendor == "postgresql", "this test must run on PostgreSQL"

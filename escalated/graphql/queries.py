@@ -7,7 +7,8 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from graphql import GraphQLError
 from strawberry import Info, relay
 from strawberry_django.relay import DjangoListConnection
@@ -16,6 +17,7 @@ from escalated import models
 from escalated.access import (
     GuestActor,
     Role,
+    in_a_department,
     require_admin,
     require_signed_in,
     require_staff,
@@ -42,6 +44,7 @@ from escalated.graphql.types import (
     MacroNode,
     TagNode,
     TicketNode,
+    UserNode,
     Viewer,
     guest_view,
 )
@@ -126,6 +129,29 @@ class Query:
     def tags(self, info: Info) -> QuerySet[models.Tag]:
         guard(info, require_staff)
         return models.Tag.objects.all()
+
+    @strawberry_django.connection(
+        DjangoListConnection[UserNode],
+        description="The helpdesk's agents and admins, e.g. for @mentions (staff only): members "
+        "of a department, superusers and holders of escalated.agent or escalated.admin, "
+        "matched on name, username or email.",
+    )
+    def agents(self, info: Info, search: str = "") -> QuerySet[Any]:
+        guard(info, require_staff)
+        granted = Q(user_permissions__content_type__app_label="escalated") & Q(
+            user_permissions__codename__in=("agent", "admin")
+        )
+        people = get_user_model().objects.filter(
+            Q(in_a_department()) | Q(is_superuser=True) | granted, is_active=True
+        )
+        for word in search.split()[:5]:
+            people = people.filter(
+                Q(username__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+            )
+        return people.distinct().order_by("first_name", "last_name", "username")
 
     @strawberry_django.connection(
         DjangoListConnection[CannedResponseNode],

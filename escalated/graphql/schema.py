@@ -41,9 +41,12 @@ from escalated.graphql.mutations.tickets import TicketMutations
 from escalated.graphql.mutations.tokens import TokenMutations
 from escalated.graphql.queries import Query as CoreQueries
 from escalated.graphql.reports import ReportQueries
+from escalated.graphql.settings import SettingsMutations, SettingsQueries
 from escalated.graphql.subscriptions import Subscription
 
-Query = merge_types("Query", (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries))
+Query = merge_types(
+    "Query", (CoreQueries, ReportQueries, DeliveryQueries, EscalationQueries, SettingsQueries)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -58,6 +61,7 @@ Mutation = merge_types(
         SlaMutations,
         PresenceMutations,
         EscalationMutations,
+        SettingsMutations,
     ),
 )
 

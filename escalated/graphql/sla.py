@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 import strawberry_django
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from graphql import GraphQLError
 from strawberry import Info, relay
@@ -150,6 +150,13 @@ class SlaPolicyNode(relay.Node):
     )
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @strawberry_django.field(
+        annotate={"tickets_count_value": Count("clocks__ticket", distinct=True)},
+        description="Tickets whose clocks this policy has run.",
+    )
+    def tickets_count(self, root: models.SlaPolicy) -> int:
+        return int(getattr(root, "tickets_count_value", 0) or 0)
 
     @strawberry_django.field(
         prefetch_related=["departments"], description="Condition: any of these (empty: any)."

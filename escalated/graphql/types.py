@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 import strawberry_django
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from strawberry import Info, relay
 from strawberry_django.relay import DjangoListConnection
 
@@ -158,6 +158,12 @@ def _attachments(root: Any, info: Info) -> list[models.Attachment]:
     return list(visible_attachments(viewer(info), root.attachments.all()))
 
 
+def _staff_count(root: Any, attribute: str, info: Info) -> int | None:
+    """An annotated count, for staff only (the count of a department's tickets says more than
+    a customer sees)."""
+    return int(getattr(root, attribute, 0) or 0) if is_staff(viewer(info)) else None
+
+
 @strawberry_django.type(models.Department, name="Department")
 class DepartmentNode(relay.Node):
     name: str
@@ -177,6 +183,20 @@ class DepartmentNode(relay.Node):
     def agents(self, root: models.Department, info: Info) -> list[UserNode]:
         return list(root.agents.all()) if is_staff(viewer(info)) else []
 
+    @strawberry_django.field(
+        annotate={"tickets_count_value": Count("tickets", distinct=True)},
+        description="Tickets in the department (staff only; null for others).",
+    )
+    def tickets_count(self, root: models.Department, info: Info) -> int | None:
+        return _staff_count(root, "tickets_count_value", info)
+
+    @strawberry_django.field(
+        annotate={"agents_count_value": Count("agents", distinct=True)},
+        description="Agents of the department (staff only; null for others).",
+    )
+    def agents_count(self, root: models.Department, info: Info) -> int | None:
+        return _staff_count(root, "agents_count_value", info)
+
     @classmethod
     def get_queryset(
         cls, queryset: QuerySet[models.Department], info: Info, **kwargs: Any
@@ -194,6 +214,13 @@ class TagNode(relay.Node):
     name: str
     slug: str
     color: str
+
+    @strawberry_django.field(
+        annotate={"tickets_count_value": Count("tickets", distinct=True)},
+        description="Tickets carrying the tag.",
+    )
+    def tickets_count(self, root: models.Tag, info: Info) -> int | None:
+        return _staff_count(root, "tickets_count_value", info)
 
     @classmethod
     def get_queryset(
@@ -427,6 +454,13 @@ class TicketNode(relay.Node):
             return cached[0] if cached else None
         replies = visible_replies(viewer(info), root.replies.select_related("author"))
         return replies.order_by("-created_at", "-id").first()
+
+    @strawberry_django.field(
+        annotate={"followers_count_value": Count("follows", distinct=True)},
+        description="How many people follow the ticket (staff only; null for others).",
+    )
+    def followers_count(self, root: models.Ticket, info: Info) -> int | None:
+        return _staff_count(root, "followers_count_value", info)
 
     @strawberry_django.field(annotate={"is_following_flag": _is_following})
     def is_following(self, root: models.Ticket, info: Info) -> bool:

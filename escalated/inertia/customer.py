@@ -34,7 +34,8 @@ INDEX = Page(
 )
 
 
-def _departments(rows: Any) -> list[dict[str, Any]]:
+def departments_offered(rows: Any) -> list[dict[str, Any]]:
+    """The departments a new ticket may go to: the active ones."""
     return [{"id": d["id"], "name": d["name"]} for d in rows or [] if d.get("is_active", True)]
 
 
@@ -42,7 +43,7 @@ CREATE = Page(
     "Escalated/Customer/Create",
     "CustomerTicketCreate",
     {
-        "departments": take("departments", _departments),
+        "departments": take("departments", departments_offered),
         "priorities": Prop(build=lambda _context: list(PRIORITIES)),
     },
 )

@@ -108,11 +108,14 @@ def ticket_detail(raw: dict[str, Any]) -> dict[str, Any]:
 
 def activity(raw: dict[str, Any], now: datetime) -> dict[str, Any]:
     created = datetime.fromisoformat(raw["created_at"])
+    recent = (now - created).total_seconds() < 60
     return {
         "id": raw["id"],
         "description": activity_description(raw),
         "created_at": raw["created_at"],
-        "created_at_human": f"{timesince(created, now).split(',')[0]} ago",
+        "created_at_human": "just now"
+        if recent
+        else f"{timesince(created, now).split(',')[0]} ago",
     }
 
 
@@ -124,7 +127,7 @@ def _said(value: Any) -> str:
 
 def activity_description(raw: dict[str, Any]) -> str:
     """One line for the timeline: who did what, with the change's before and after."""
-    who = raw.get("actor_label") or "System"
+    who = (raw.get("actor") or {}).get("name") or raw.get("actor_label") or "System"
     verb = str(raw.get("verb", "")).replace("_", " ")
     before, after = raw.get("before") or {}, raw.get("after") or {}
     changes = [

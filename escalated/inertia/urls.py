@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from escalated.inertia import customer
+from escalated.inertia import admin, agent, customer, guest
 from escalated.inertia.views import routes_json
 
 urlpatterns = [
     path("routes.json", routes_json, name="escalated.routes"),
     *customer.urlpatterns,
+    *agent.urlpatterns,
+    *guest.urlpatterns,
+    *admin.urlpatterns,
 ]

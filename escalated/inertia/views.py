@@ -28,6 +28,7 @@ from escalated.inertia.execute import SignInRequired, run
 from escalated.inertia.forms import Form, submit
 from escalated.inertia.pages import Page, page_props
 from escalated.inertia.routes import PAGE_METHODS, route_table
+from escalated.inertia.shape import gid
 from escalated.inertia.shared import STAFF, shared_props, viewer
 from escalated.services.guests import guest_authenticate
 
@@ -65,6 +66,7 @@ def _settle(request: HttpRequest, kwargs: dict[str, Any], audience: str) -> None
         if guest is None:
             raise Http404("This guest link is invalid or has expired.")
         request.escalated_guest = guest  # type: ignore[attr-defined]
+        kwargs["ticket_id"] = gid("Ticket", guest.ticket_id)
     allowed = ALLOWED[audience]
     if allowed is not None:
         role = viewer(request)["role"]
@@ -97,10 +99,10 @@ def form_view(form: Form, fallback: Callable[[Mapping[str, Any]], str]) -> Handl
     return view
 
 
-def json_view(audience: str, answer: Callable[[HttpRequest], Any]) -> Handler:
+def json_view(audience: str, answer: Callable[[HttpRequest, Mapping[str, Any]], Any]) -> Handler:
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         _settle(request, kwargs, audience)
-        return JsonResponse(answer(request), safe=False)
+        return JsonResponse(answer(request, kwargs), safe=False)
 
     return view
 

@@ -10,6 +10,7 @@ from escalated.models.presence import PresenceState, TicketPresence
 from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.rules import EscalationRule, RuleFiring, RuleMatch, RuleTrigger
+from escalated.models.settings import StoredSetting
 from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
     OPEN_STATUSES,
@@ -60,6 +61,7 @@ __all__ = [
     "SlaClock",
     "SlaPolicy",
     "Status",
+    "StoredSetting",
     "Tag",
     "Ticket",
     "TicketActivity",
