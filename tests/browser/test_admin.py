@@ -36,72 +36,80 @@ def reload(session: Session) -> None:
     session.page.wait_for_load_state("networkidle")
 
 
+def rename(admin: Session, index: str, old: str, new: str, heading: str) -> None:
+    """Open ``old``'s edit form from the index, check it holds ``old``, save it as ``new``, and
+    see the index show ``new`` after a fresh load."""
+    page = admin.page
+    row(page, old).get_by_role("link", name="Edit").click()
+    expect(page.get_by_text(heading, exact=True).first).to_be_visible()
+    name = page.locator("form input[type=text]").first
+    expect(name).to_have_value(old)
+    name.fill(new)
+    page.locator("form").get_by_role("button", name="Update").click()
+    expect(page).to_have_url(admin.site.url(index))
+    reload(admin)
+    expect(row(page, new)).to_be_visible()
+
+
+def delete(admin: Session, name: str) -> None:
+    """Delete the row ``name`` (confirming), and see it gone after a fresh load too."""
+    page = admin.page
+    row(page, name).get_by_role("button", name="Delete").click()
+    expect(row(page, name)).to_have_count(0)
+    reload(admin)
+    expect(row(page, name)).to_have_count(0)
+
+
 def test_admin_creates_edits_and_deletes_a_department(admin: Session) -> None:
     page = admin.page
-    admin.goto("/support/admin/departments/")
+    index = "/support/admin/departments/"
+    admin.goto(index)
     page.get_by_role("link", name="Add Department").click()
     expect(page.get_by_text("New Department", exact=True).first).to_be_visible()
     form = page.locator("form")
     form.locator("input[type=text]").first.fill("Onboarding")
     form.locator("textarea").fill("New customers' first steps.")
     form.get_by_role("button", name="Create").click()
-
-    expect(page).to_have_url(admin.site.url("/support/admin/departments/"))
+    expect(page).to_have_url(admin.site.url(index))
     expect(row(page, "Onboarding")).to_be_visible()
 
-    row(page, "Onboarding").get_by_role("link", name="Edit").click()
-    expect(page.get_by_text("Edit Department", exact=True).first).to_be_visible()
-    name = page.locator("form input[type=text]").first
-    expect(name).to_have_value("Onboarding")
-    name.fill("Onboarding and training")
-    page.locator("form").get_by_role("button", name="Update").click()
-    expect(page).to_have_url(admin.site.url("/support/admin/departments/"))
-    reload(admin)
-    expect(row(page, "Onboarding and training")).to_be_visible()
-
-    row(page, "Onboarding and training").get_by_role("button", name="Delete").click()
-    expect(row(page, "Onboarding and training")).to_have_count(0)
-    reload(admin)
-    expect(row(page, "Onboarding")).to_have_count(0)
+    rename(admin, index, "Onboarding", "Onboarding and training", "Edit Department")
+    delete(admin, "Onboarding and training")
     expect(row(page, "Billing")).to_be_visible()
     admin.shot("admin-departments-after-crud")
 
 
 def test_admin_creates_edits_and_deletes_an_sla_policy(admin: Session) -> None:
     page = admin.page
+    index = "/support/admin/sla-policies/"
     admin.goto("/support/admin/sla-policies/create/")
     form = page.locator("form")
     form.locator("input[type=text]").first.fill("Premium")
     hours = form.locator("input[type=number]")
-    for index in range(hours.count()):
-        hours.nth(index).fill(str(index + 1))
+    for position in range(hours.count()):
+        hours.nth(position).fill(str(position + 1))
     form.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(admin.site.url(index))
+    expect(row(page, "Premium")).to_be_visible()
 
-    expect(page).to_have_url(admin.site.url("/support/admin/sla-policies/"))
-    premium = row(page, "Premium")
-    expect(premium).to_be_visible()
-
-    premium.get_by_role("link", name="Edit").click()
-    expect(page.get_by_text("Edit SLA Policy", exact=True).first).to_be_visible()
+    rename(admin, index, "Premium", "Premium plus", "Edit SLA Policy")
+    row(page, "Premium plus").get_by_role("link", name="Edit").click()
     first_hours = page.locator("form input[type=number]").first
     expect(first_hours).to_have_value("1")
-    page.locator("form input[type=text]").first.fill("Premium plus")
     first_hours.fill("0.5")
     page.locator("form").get_by_role("button", name="Update").click()
-    expect(page).to_have_url(admin.site.url("/support/admin/sla-policies/"))
+    expect(page).to_have_url(admin.site.url(index))
     row(page, "Premium plus").get_by_role("link", name="Edit").click()
     expect(page.locator("form input[type=number]").first).to_have_value("0.5")
 
-    admin.goto("/support/admin/sla-policies/")
-    row(page, "Premium plus").get_by_role("button", name="Delete").click()
-    expect(row(page, "Premium plus")).to_have_count(0)
-    reload(admin)
-    expect(row(page, "Premium")).to_have_count(0)
+    admin.goto(index)
+    delete(admin, "Premium plus")
     expect(row(page, "Standard")).to_be_visible()
 
 
 def test_admin_creates_edits_and_deletes_an_escalation_rule(admin: Session) -> None:
     page = admin.page
+    index = "/support/admin/escalation-rules/"
     admin.goto("/support/admin/escalation-rules/create/")
     form = page.locator("form")
     form.locator("input[type=text]").first.fill("Urgent and untouched")
@@ -111,25 +119,18 @@ def test_admin_creates_edits_and_deletes_an_escalation_rule(admin: Session) -> N
     form.get_by_placeholder("Value").first.fill("urgent")
     form.locator("select").filter(has_text="Change Department").select_option("escalate")
     form.get_by_role("button", name="Create").click()
-
-    expect(page).to_have_url(admin.site.url("/support/admin/escalation-rules/"))
+    expect(page).to_have_url(admin.site.url(index))
     expect(row(page, "Urgent and untouched")).to_be_visible()
 
-    row(page, "Urgent and untouched").get_by_role("link", name="Edit").click()
-    expect(page.get_by_text("Edit Escalation Rule", exact=True).first).to_be_visible()
-    name = page.locator("form input[type=text]").first
-    expect(name).to_have_value("Urgent and untouched")
+    rename(
+        admin, index, "Urgent and untouched", "Urgent tickets nobody took", "Edit Escalation Rule"
+    )
+    row(page, "Urgent tickets nobody took").get_by_role("link", name="Edit").click()
     expect(page.get_by_placeholder("Value").first).to_have_value("urgent")
-    name.fill("Urgent tickets nobody took")
-    page.locator("form").get_by_role("button", name="Update").click()
-    expect(page).to_have_url(admin.site.url("/support/admin/escalation-rules/"))
-    reload(admin)
-    expect(row(page, "Urgent tickets nobody took")).to_be_visible()
+    expect(page.locator("form select").first).to_have_value("priority_based")
 
-    row(page, "Urgent tickets nobody took").get_by_role("button", name="Delete").click()
-    expect(row(page, "Urgent tickets nobody took")).to_have_count(0)
-    reload(admin)
-    expect(row(page, "Urgent tickets nobody took")).to_have_count(0)
+    admin.goto(index)
+    delete(admin, "Urgent tickets nobody took")
 
 
 def test_admin_creates_edits_and_deletes_a_tag(admin: Session) -> None:
@@ -150,10 +151,7 @@ def test_admin_creates_edits_and_deletes_a_tag(admin: Session) -> None:
     reload(admin)
     expect(row(page, "Churn warning")).to_be_visible()
 
-    row(page, "Churn warning").get_by_role("button", name="Delete").click()
-    expect(row(page, "Churn warning")).to_have_count(0)
-    reload(admin)
-    expect(row(page, "Churn warning")).to_have_count(0)
+    delete(admin, "Churn warning")
     expect(row(page, "VIP")).to_be_visible()
 
 
