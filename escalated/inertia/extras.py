@@ -14,11 +14,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from escalated.inertia.admin import _by_id, _delete, _index, _to
+from escalated.inertia.admin import by_id, crud_forms, delete_input, redirect_to, resource_urls
 from escalated.inertia.forms import Form, as_bool, blank_none, upper
 from escalated.inertia.pages import Page, Prop, constant, take
 from escalated.inertia.shape import gid
-from escalated.inertia.views import endpoint, form_view, page_view, url
+from escalated.inertia.views import endpoint, page_view, url
 
 UNAVAILABLE_COMPONENT = "EscalatedDjango/Unavailable"
 
@@ -123,7 +123,7 @@ WEBHOOK_EDIT = Page(
     "AdminWebhook",
     {"webhook": take("webhook", _webhook), "availableEvents": Prop(lambda _context: _events())},
     audience="admin",
-    variables=_by_id("Webhook"),
+    variables=by_id("Webhook"),
     required=("webhook",),
 )
 WEBHOOK_DELIVERIES = Page(
@@ -131,7 +131,7 @@ WEBHOOK_DELIVERIES = Page(
     "AdminWebhookDeliveries",
     {"webhook": take("webhook", _webhook), "deliveries": take("deliveries", _deliveries)},
     audience="admin",
-    variables=_by_id("Webhook"),
+    variables=by_id("Webhook"),
     required=("webhook",),
 )
 
@@ -319,48 +319,16 @@ SCHEDULE_EDIT = Page(
     "AdminSchedule",
     {"schedule": take("schedule", _schedule), "timezones": Prop(_timezones)},
     audience="admin",
-    variables=_by_id("BusinessSchedule"),
+    variables=by_id("BusinessSchedule"),
     required=("schedule",),
 )
 
 
-def _forms(entity: str, type_name: str, build: Any, noun: str) -> dict[str, Form]:
-    payload = type_name[0].lower() + type_name[1:]
-    index = _to(f"escalated.admin.{entity}.index")
-    return {
-        "store": Form(
-            f"{type_name}Store",
-            f"{payload}Create",
-            build,
-            index,
-            f"{noun} created.",
-            audience="admin",
-            general_field="name",
-        ),
-        "update": Form(
-            f"{type_name}UpdatePut",
-            f"{payload}Update",
-            build,
-            index,
-            f"{noun} saved.",
-            audience="admin",
-            general_field="name",
-        ),
-        "destroy": Form(
-            f"{type_name}Destroy",
-            f"{payload}Delete",
-            _delete(type_name),
-            index,
-            f"{noun} deleted.",
-            audience="admin",
-            general_field="name",
-        ),
-    }
-
-
-WEBHOOK_FORMS = _forms("webhooks", "Webhook", _webhook_input, "Webhook")
-MACRO_FORMS = _forms("macros", "Macro", _macro_input, "Macro")
-SCHEDULE_FORMS = _forms("business-hours", "BusinessSchedule", _schedule_input, "Schedule")
+WEBHOOK_FORMS = crud_forms("webhooks", "Webhook", _webhook_input, "Webhook", general_field="url")
+MACRO_FORMS = crud_forms("macros", "Macro", _macro_input, "Macro", general_field="name")
+SCHEDULE_FORMS = crud_forms(
+    "business-hours", "BusinessSchedule", _schedule_input, "Schedule", general_field="name"
+)
 TOKEN_FORMS = {
     "store": Form(
         "ApiTokenStore",
@@ -375,8 +343,8 @@ TOKEN_FORMS = {
     "destroy": Form(
         "ApiTokenDestroy",
         "apiTokenRevoke",
-        _delete("ApiToken"),
-        _to("escalated.admin.api-tokens.index"),
+        delete_input("ApiToken"),
+        redirect_to("escalated.admin.api-tokens.index"),
         "Token revoked.",
         audience="admin",
         general_field="name",
@@ -386,42 +354,15 @@ TOKEN_FORMS = {
 A = "escalated.admin"
 
 
-def _resource(
-    entity: str,
-    forms: Mapping[str, Form],
-    index: Page,
-    new: Page | None = None,
-    edit: Page | None = None,
-) -> list[Any]:
-    n = f"{A}.{entity}"
-    back = _index(entity)
-    patterns = [
-        *endpoint(
-            f"admin/{entity}/",
-            GET=(f"{n}.index", page_view(index)),
-            POST=(f"{n}.store", form_view(forms["store"], back)),
-        ),
-    ]
-    if new is not None:
-        patterns += endpoint(f"admin/{entity}/create/", GET=(f"{n}.create", page_view(new)))
-    if edit is not None:
-        patterns += endpoint(f"admin/{entity}/<int:id>/edit/", GET=(f"{n}.edit", page_view(edit)))
-    member: dict[str, Any] = {"DELETE": (f"{n}.destroy", form_view(forms["destroy"], back))}
-    if "update" in forms:
-        member["PUT"] = (f"{n}.update", form_view(forms["update"], back))
-    patterns += endpoint(f"admin/{entity}/<int:id>/", **member)
-    return patterns
-
-
 urlpatterns = [
-    *_resource("webhooks", WEBHOOK_FORMS, WEBHOOKS, WEBHOOK_NEW, WEBHOOK_EDIT),
+    *resource_urls("webhooks", WEBHOOK_FORMS, WEBHOOKS, WEBHOOK_NEW, WEBHOOK_EDIT),
     *endpoint(
         "admin/webhooks/<int:id>/deliveries/",
         GET=(f"{A}.webhooks.deliveries", page_view(WEBHOOK_DELIVERIES)),
     ),
-    *_resource("macros", MACRO_FORMS, MACROS),
-    *_resource("api-tokens", TOKEN_FORMS, API_TOKENS),
-    *_resource("business-hours", SCHEDULE_FORMS, SCHEDULES, SCHEDULE_NEW, SCHEDULE_EDIT),
+    *resource_urls("macros", MACRO_FORMS, MACROS),
+    *resource_urls("api-tokens", TOKEN_FORMS, API_TOKENS),
+    *resource_urls("business-hours", SCHEDULE_FORMS, SCHEDULES, SCHEDULE_NEW, SCHEDULE_EDIT),
     *(
         pattern
         for route, (name, title) in UNAVAILABLE.items()
