@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
 export DEMO_PORT  # demo/settings.py reads it: printed links and emails use the served port
 
-.PHONY: demo test lint typecheck schema schema-check install clean
+.PHONY: demo test lint typecheck schema schema-check install clean demo-frontend test-frontend test-browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,24 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@demo/frontend/build.sh || true
 	$(BIN)/uvicorn asgi:application --host 127.0.0.1 --port $(DEMO_PORT) --ws-per-message-deflate false
+
+## The demo's support pages (demo/frontend/, Vite), built when their sources are newer than the
+## build. The Escalated package comes from ../shared/vendor/escalated-frontend when that folder
+## exists, else from GitHub at the pinned commit: see scripts/npm-install-escalated
+## (ESCALATED_FRONTEND_SOURCE=vendor|github).
+demo-frontend:
+	demo/frontend/build.sh
+
+## The frontend-adapter's unit tests (vitest).
+test-frontend:
+	scripts/npm-install-escalated frontend-adapter
+	cd frontend-adapter && ./node_modules/.bin/vitest run
+
+## The browser tests (Playwright driving Debian's chromium) against the built demo frontend.
+test-browser: $(STAMP) demo-frontend
+	ESCALATED_TEST_BROWSER=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider $(PYTEST_ARGS)
 
 ## Install everything into $(VENV) and run the whole test suite.
 test: $(STAMP)

@@ -85,3 +85,9 @@ EMAIL_FILE_PATH = BASE_DIR / "mail"
 DEFAULT_FROM_EMAIL = "Escalated demo <help@example.com>"
 
 ESCALATED = {"GRAPHIQL": True, "SITE_URL": f"http://127.0.0.1:{DEMO_PORT}"}
+
+# The support pages' build (demo/frontend/, `make demo-frontend`): Vite writes it to dist/, the
+# layout escalated_demo/app.html reads dist/.vite/manifest.json, staticfiles serves the files
+# under STATIC_URL + "escalated-demo/" (vite.config.js `base`). Until it is built the pages say so.
+DEMO_FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [("escalated-demo", DEMO_FRONTEND_DIST)] if DEMO_FRONTEND_DIST.is_dir() else []

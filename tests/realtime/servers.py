@@ -18,10 +18,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env(db: Path, redis_url: str | None, **extra: str) -> dict[str, str]:
+SERVER_SETTINGS = "tests.server_settings"
+
+
+def _env(
+    db: Path, redis_url: str | None, settings: str = SERVER_SETTINGS, **extra: str
+) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.server_settings",
+        "DJANGO_SETTINGS_MODULE": settings,
         "ESCALATED_SERVER_DB": str(db),
         "ESCALATED_SERVER_REDIS_URL": redis_url or "",
         "PYTHONPATH": str(ROOT),
@@ -57,8 +62,11 @@ class Server:
 
 
 @contextmanager
-def server(db: Path, *, redis_url: str | None = None, **env: str) -> Iterator[Server]:
-    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port (``env``: more
+def server(
+    db: Path, *, redis_url: str | None = None, settings: str = SERVER_SETTINGS, **env: str
+) -> Iterator[Server]:
+    """Run ``uvicorn asgi:application`` on 127.0.0.1 and an ephemeral port, with the Django
+    settings module ``settings`` (the browser tests serve the demo project's; ``env``: more
     variables for tests.server_settings).
 
     The socket is bound and listening before uvicorn starts, so clients may connect at once
@@ -83,7 +91,7 @@ def server(db: Path, *, redis_url: str | None = None, **env: str) -> Iterator[Se
             "false",
         ],
         pass_fds=[listener.fileno()],
-        env=_env(db, redis_url, **env),
+        env=_env(db, redis_url, settings, **env),
         cwd=ROOT,
     )
     listener.close()
