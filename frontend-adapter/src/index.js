@@ -9,3 +9,5 @@ export {
     readCookie,
     readMetaToken,
 } from './csrf.js';
+export { createEcho } from './echo/echo.js';
+export { LIVE_PAGES, followLivePages } from './echo/live-pages.js';
