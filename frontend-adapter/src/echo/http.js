@@ -26,6 +26,8 @@ export function createHttpExecutor({ url, fetch: fetchImpl = globalThis.fetch, c
         const response = await fetchImpl(url, {
             method: 'POST',
             credentials: 'same-origin',
+            // So that a "left" said while the page unloads still goes out.
+            keepalive: true,
             headers,
             body: JSON.stringify({ query, variables }),
         });

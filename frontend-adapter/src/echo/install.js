@@ -28,5 +28,8 @@ export function installRealtime(router, echoOptions = {}, csrf = undefined) {
     });
     window.Echo = echo;
     followLivePages(router, echo, page);
+    // A full page load never unmounts the components: leave here, so that presence says "left"
+    // now rather than when the server's entry lapses (PRESENCE_TTL_SECONDS).
+    window.addEventListener('pagehide', () => echo.leaveAllChannels());
     return echo;
 }

@@ -1,0 +1,16 @@
+"""The demo project (its layout, built frontend and seed) on a SQLite file the live browser tests
+prepare, served by uvicorn with the in-memory channel layer."""
+
+import os
+
+from demo.settings import *  # noqa: F403
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ["ESCALATED_SERVER_DB"],
+        "OPTIONS": {"timeout": 20},
+    }
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast for tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
