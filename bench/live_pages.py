@@ -1,0 +1,112 @@
+"""Live pages benchmark: the time from a reply's POST to its text being visible on the other
+person's open page, in chromium, through window.Echo over our GraphQL subscriptions.
+
+    .venv/bin/python -m bench.live_pages --replies 50
+
+The demo project (built frontend, seed) runs under uvicorn on a SQLite file, as in the browser
+tests. Two browser contexts: the agent on the ticket's agent page (Agent/TicketShow, which listens
+itself) and the customer on their page (Customer/Show, followed by the adapter). Each reply is
+POSTed from one page (the GraphQL mutation, with that person's session) and timed until a
+MutationObserver on the other page sees its text: both stamps are Date.now() of one browser on
+one machine. Replies go one at a time, alternately in each direction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+from tests.browser_live.live import POST_FROM_PAGE, REPLY, gid
+from tests.realtime.servers import ROOT, python_json, server
+
+SETTINGS = "tests.browser_live.server_settings"
+
+# Sets window.__seen to Date.now() at the moment `text` is first in the page's visible text.
+WATCH = """(text) => {
+    window.__seen = null;
+    const check = () => document.body.innerText.includes(text);
+    const observer = new MutationObserver(() => {
+        if (check()) { observer.disconnect(); window.__seen = Date.now(); }
+    });
+    observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def one_reply(sender: Page, receiver: Page, ticket_id: int, text: str) -> float:
+    receiver.evaluate(WATCH, text)
+    sent = sender.evaluate(
+        POST_FROM_PAGE, [REPLY, {"i": {"ticketId": gid("Ticket", ticket_id), "body": text}}]
+    )["sent"]
+    receiver.wait_for_function("() => window.__seen !== null", timeout=60_000)
+    return float(receiver.evaluate("() => window.__seen")) - sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replies", type=int, default=50, help="replies in each direction")
+    args = parser.parse_args()
+    chromium = os.environ.get("ESCALATED_CHROMIUM") or shutil.which("chromium")
+    assert chromium, "chromium is not installed (apt-get install chromium)"
+    folder = Path(tempfile.mkdtemp(prefix="escalated-live-pages-"))
+    db = folder / "db.sqlite3"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "ESCALATED_SERVER_DB": str(db)}
+    env["PYTHONPATH"] = str(ROOT)
+    world: dict[str, Any] = python_json(["-m", "tests.browser_live.seed"], env, timeout=300)
+    ticket = next(t for t in world["tickets"] if t["status"] == "open")
+    results: dict[str, list[float]] = {"customer → agent": [], "agent → customer": []}
+    with server(db, settings=SETTINGS) as served, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        base = f"http://{served.address}"
+        pages = {}
+        for name, path in (
+            ("agent", f"/support/agent/tickets/{ticket['reference']}/"),
+            ("customer", f"/support/tickets/{ticket['reference']}/"),
+        ):
+            context = browser.new_context()
+            context.route("https://escalated.dev/**", lambda route: route.fulfill(status=204))
+            context.add_cookies(
+                [{"name": world["cookie"], "value": world["sessions"][name], "url": base}]
+            )
+            page = context.new_page()
+            page.goto(base + path)
+            page.wait_for_function("() => !!window.Echo && !!window.Echo.socketId()")
+            pages[name] = page
+        # One round trip each way first, so the subscriptions are surely registered.
+        one_reply(pages["customer"], pages["agent"], ticket["id"], "warm-up one")
+        one_reply(pages["agent"], pages["customer"], ticket["id"], "warm-up two")
+        for n in range(args.replies):
+            results["customer → agent"].append(
+                one_reply(pages["customer"], pages["agent"], ticket["id"], f"c2a reply {n}.")
+            )
+            results["agent → customer"].append(
+                one_reply(pages["agent"], pages["customer"], ticket["id"], f"a2c reply {n}.")
+            )
+        browser.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    summary = {
+        direction: {
+            "replies": len(times),
+            "p50_ms": round(statistics.median(times)),
+            "p95_ms": round(percentile(times, 0.95)),
+            "max_ms": round(max(times)),
+        }
+        for direction, times in results.items()
+    }
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
