@@ -197,13 +197,13 @@ describe('presence channel → ticketPresence + ticketViewers', () => {
             .here((members) => here.push(members))
             .joining((member) => joined.push(member))
             .leaving((member) => left.push(member));
-        await eventually(() => here.length, 10000, 'here()');
+        await eventually(() => here.length, 20000, 'here()');
         expect(here[0]).toContainEqual({ id: server.users.agent, name: expect.any(String) });
 
         const ada = echoAs('admin');
         const adaHere = [];
         ada.join(name).here((members) => adaHere.push(members));
-        await eventually(() => adaHere.length, 10000, "the admin's here()");
+        await eventually(() => adaHere.length, 20000, "the admin's here()");
         expect(adaHere[0].map((m) => m.id).sort()).toEqual([server.users.agent, server.users.admin].sort());
         await eventually(() => joined.some((m) => m.id === server.users.admin), 10000, 'joining');
         expect(joined.every((m) => m.id !== server.users.agent)).toBe(true);

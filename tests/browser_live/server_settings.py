@@ -9,7 +9,8 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ["ESCALATED_SERVER_DB"],
-        "OPTIONS": {"timeout": 20},
+        # Writers queue for the lock up front (no read-to-write upgrade to fail under load).
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast for tests only

@@ -11,6 +11,11 @@ export function eventName(event) {
     return String(event).replace(/^\./, '');
 }
 
+/** Errors that say "not yours": trying again cannot help. Anything else (a server fault, a
+ * subscription the server ended) is tried again. */
+const REFUSALS = new Set(['FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND']);
+export const isRefusal = (errors) => errors.some((e) => REFUSALS.has(e?.extensions?.code) || e?.code === 4403);
+
 const messageOf = (errors) => errors.map((e) => e?.message ?? e?.reason ?? String(e)).join('; ');
 
 class BaseChannel {
@@ -87,14 +92,35 @@ export class SubscriptionChannel extends BaseChannel {
             return;
         }
         this.markReady();
+        this.subscribe(0);
+    }
+
+    subscribe(attempt) {
         const { query, variables } = this.spec.subscription;
+        const retry = () => {
+            if (this.left) return;
+            // Resubscribed after a gap: what changed meanwhile is read again.
+            this.retryTimer = setTimeout(() => {
+                this.subscribe(attempt + 1);
+                if (this.listening) this.hub.reload(this.props);
+            }, this.hub.retryDelay(attempt));
+        };
         this.unsubscribe = this.hub.socket().subscribe(query, variables, {
             onData: (data) => {
+                attempt = 0;
                 for (const [name, payload] of deliveries(this.spec.subscription, data)) {
                     for (const callback of [...(this.listeners.get(name) ?? [])]) callback(payload);
                 }
             },
-            onError: (errors) => this.fail(errors),
+            onError: (errors) => {
+                if (isRefusal(errors)) this.fail(errors);
+                else {
+                    this.hub.warn(`Echo channel ${this.name}: ${messageOf(errors)}; subscribing again`);
+                    retry();
+                }
+            },
+            // The server ended the subscription (it ends when access is lost, rechecked there).
+            onComplete: retry,
         });
     }
 
@@ -119,6 +145,7 @@ export class SubscriptionChannel extends BaseChannel {
 
     leave() {
         this.left = true;
+        clearTimeout(this.retryTimer);
         this.listeners.clear();
         this.unsubscribe?.();
         this.unsubscribe = null;
@@ -156,12 +183,10 @@ export class PresenceChannel extends BaseChannel {
         const me = await this.hub.whoami();
         if (this.left) return;
         this.me = me;
-        try {
-            await this.announce('VIEWING');
-        } catch (errors) {
-            if (!this.left) this.fail(Array.isArray(errors) ? errors : [errors]);
-            return;
-        }
+        // Said before subscribing, so that the first list (`here`) includes oneself. A failure is
+        // left to the subscription to report: it is refused for the same people, and a passing
+        // problem (a busy database) is mended by the next heartbeat.
+        await this.announce('VIEWING').catch(() => {});
         if (this.left) return;
         this.timer = setInterval(() => this.heartbeat(), this.hub.heartbeatMs);
         this.unsubscribe = this.hub.socket().subscribe(

@@ -6,7 +6,7 @@ import { resolveChannel, splitChannelName } from './channels.js';
 import { InertChannel, PresenceChannel, SubscriptionChannel } from './channels-live.js';
 import { VIEWER, person } from './payloads.js';
 import { createHttpExecutor, graphqlHttpUrl } from './http.js';
-import { createSocket, graphqlSocketUrl } from './socket.js';
+import { backoffDelay, createSocket, graphqlSocketUrl } from './socket.js';
 
 /**
  * @param {object} [options]
@@ -33,6 +33,8 @@ export function createEcho(options = {}) {
 
     const hub = {
         heartbeatMs: options.presenceHeartbeatMs ?? 10000,
+        retryDelay: (attempt) => backoffDelay(attempt, options.backoff),
+        reload: (props) => props.length && options.reload?.(props),
         warn: options.warn ?? ((message) => console.warn(message)),
         socket() {
             if (!socket) {
