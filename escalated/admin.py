@@ -1,5 +1,6 @@
 """Django admin pages: for looking things up and fixing data, not for working tickets (changes
-made here bypass the services, so they send no signals and write no activity)."""
+made here bypass the services, so they send no signals and write no activity; tickets, replies
+and their timeline are therefore read-only here)."""
 
 from typing import Any
 
@@ -35,7 +36,22 @@ from escalated.services.escalation.rules import rule_check, rule_episodes_end
 from escalated.services.outbox import delivery_retry
 
 
-class ReplyInline(admin.TabularInline):
+class ReadOnly:
+    """Look, don't touch: tickets, replies and the timeline change only through the helpdesk's
+    own pages and API, so every change passes the services (rules, activity row, signals,
+    notifications). Here they can be found and read, not added, edited or deleted."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class ReplyInline(ReadOnly, admin.TabularInline):
     model = Reply
     extra = 0
     fields = ("author", "is_internal_note", "is_pinned", "body", "created_at")
@@ -43,8 +59,16 @@ class ReplyInline(admin.TabularInline):
     raw_id_fields = ("author",)
 
 
+@admin.register(Reply)
+class ReplyAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("ticket", "author", "is_internal_note", "is_pinned", "created_at")
+    list_filter = ("is_internal_note", "is_pinned")
+    search_fields = ("body", "ticket__reference")
+    raw_id_fields = ("ticket", "author")
+
+
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnly, admin.ModelAdmin):
     list_display = (
         "reference",
         "subject",
@@ -96,13 +120,10 @@ class CannedResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketActivity)
-class TicketActivityAdmin(admin.ModelAdmin):
+class TicketActivityAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("ticket", "verb", "actor", "actor_label", "created_at")
     list_filter = ("verb",)
     raw_id_fields = ("ticket", "actor")
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # the audit timeline is not edited
 
 
 @admin.register(ApiToken)

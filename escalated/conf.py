@@ -635,14 +635,26 @@ def setting_problems(
 OPTIONS["SHOW_POWERED_BY"] = Option(
     True, _is_bool, "Show 'Powered by Escalated' at the foot of the support pages."
 )
+OPTIONS["SETTINGS_STORE_CACHE"] = Option(
+    "default",
+    _is_str,
+    "The Django cache alias through which processes learn that admins changed a setting; "
+    "production with several processes needs a shared cache.",
+)
+
+
+_store: Any = None  # escalated.settings_store, imported at the first read (it imports this module)
 
 
 def _layered(name: str, option: Option, user: Mapping[str, Any]) -> Any:
     """The value of ``name``: through the settings store for the keys admins may edit (the
     database, then ESCALATED, then the environment, then the default), else ESCALATED or the
     default."""
-    from escalated.settings_store import EDITABLE, layered_value
+    global _store
+    if _store is None:
+        from escalated import settings_store
 
-    if name in EDITABLE:
-        return layered_value(name, option, user)
+        _store = settings_store
+    if name in _store.EDITABLE:
+        return _store.layered_value(name, option, user)
     return _value(option, user, name)

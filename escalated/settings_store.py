@@ -5,11 +5,11 @@ of: the value stored here (the database), the host's ``settings.ESCALATED``, the
 variable named in the table (``ESCALATED_<KEY>``), the default. Every other key reads as before.
 
 Cost and freshness: the stored values are read from the database once and kept in the process.
-A change writes a new random token to the cache (``SETTINGS_STORE_CACHE``, a shared cache in
-production, like the guest rate limit's); each process compares its token with the cache's at
-the first read of a request (and at most once a second outside requests), so a request costs at
-most one cache lookup and no SQL unless the values changed. The process that made the change
-sees it at once.
+A change writes a new random token to the cache (ESCALATED's ``SETTINGS_STORE_CACHE``, a
+shared cache in production, like the guest rate limit's); each process compares its token with
+the cache's at the first read of a request (and at most once a second outside requests), so a
+request costs at most one cache lookup, and no SQL unless the values changed. The process that
+made the change sees it at once.
 
 Secrets are stored encrypted (Fernet: AES-128-CBC with an HMAC-SHA256, from the maintained
 ``cryptography`` package), with a key derived from ``SECRET_KEY`` by HKDF, so there is no new
@@ -26,6 +26,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -161,7 +162,9 @@ class _Copy:
 
     @staticmethod
     def _cache() -> Any:
-        return caches[getattr(settings, "ESCALATED_SETTINGS_STORE_CACHE", "default")]
+        from escalated.conf import escalated_settings
+
+        return caches[escalated_settings.SETTINGS_STORE_CACHE]
 
     def _cache_token(self) -> Any:
         return self._cache().get(CACHE_TOKEN_KEY)
@@ -229,14 +232,24 @@ def _mark_stale(**_kwargs: Any) -> None:
 request_started.connect(_mark_stale, dispatch_uid="escalated.settings_store")
 
 
+@cache
+def _environment() -> dict[str, str]:
+    """The editable keys' environment variables, read once: the environment does not change
+    under a running process, and os.environ is slow to ask on every read of a setting."""
+    return {name: os.environ[e.env] for name, e in EDITABLE.items() if e.env in os.environ}
+
+
 def forget() -> None:
-    """Drop the in-process copy (tests, and the process that changed the values)."""
+    """Drop the in-process copy and the environment read (tests, and the process that changed
+    the values)."""
+    _environment.cache_clear()
     _copy.reset(None)
 
 
 def assume_empty() -> None:
     """Take the store as empty at the cache's current token, without asking the database (a test
     starting on a fresh, rolled-back database)."""
+    _environment.cache_clear()
     _copy.reset({})
 
 
@@ -265,7 +278,7 @@ def configured(name: str, option: Option, user: Mapping[str, Any]) -> tuple[str,
     editable = EDITABLE.get(name)
     if name in user or editable is None:
         return ("settings" if name in user else "default"), _value(option, user, name)
-    raw = os.environ.get(editable.env)
+    raw = _environment().get(name)
     if raw is not None:
         value = editable.coerce(raw)
         if option.check(value) is None:

@@ -22,13 +22,13 @@ newer_than() {  # does anything in SOURCES change after $1?
 
 newer_than "$MANIFEST" || exit 0
 command -v node >/dev/null && command -v npm >/dev/null ||
-    off "Node.js and npm are not installed (apt-get install nodejs npm, then run make demo again)"
+    off "Node.js and npm are not installed: apt-get install nodejs npm, then make demo again"
 
 cd "$HERE"
 if newer_than node_modules/.package-lock.json; then
     "$ROOT/scripts/npm-install-escalated" "$HERE" ||
-        off "npm could not install the Escalated package (see the npm error above)"
+        off "npm could not install the Escalated package: see the npm error above"
 fi
 ./node_modules/.bin/vite build --logLevel error ||
-    off "the Vite build of demo/frontend failed (run: cd demo/frontend && npm run build)"
+    off "the Vite build of demo/frontend failed: see above, or run cd demo/frontend && npm run build"
 echo "Built the support pages into demo/frontend/dist/."

@@ -156,7 +156,9 @@ class SlaPolicyNode(relay.Node):
         description="Tickets whose clocks this policy has run.",
     )
     def tickets_count(self, root: models.SlaPolicy) -> int:
-        return int(getattr(root, "tickets_count_value", 0) or 0)
+        if hasattr(root, "tickets_count_value"):
+            return int(root.tickets_count_value or 0)
+        return int(root.clocks.values("ticket").distinct().count())
 
     @strawberry_django.field(
         prefetch_related=["departments"], description="Condition: any of these (empty: any)."

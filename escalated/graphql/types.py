@@ -158,10 +158,14 @@ def _attachments(root: Any, info: Info) -> list[models.Attachment]:
     return list(visible_attachments(viewer(info), root.attachments.all()))
 
 
-def _staff_count(root: Any, attribute: str, info: Info) -> int | None:
-    """An annotated count, for staff only (the count of a department's tickets says more than
-    a customer sees)."""
-    return int(getattr(root, attribute, 0) or 0) if is_staff(viewer(info)) else None
+def _staff_count(root: Any, attribute: str, relation: str, info: Info) -> int | None:
+    """A count, for staff only (the count of a department's tickets says more than a customer
+    sees): annotated by the optimizer on lists, counted on its own for a single object."""
+    if not is_staff(viewer(info)):
+        return None
+    if hasattr(root, attribute):
+        return int(getattr(root, attribute) or 0)
+    return int(getattr(root, relation).count())
 
 
 @strawberry_django.type(models.Department, name="Department")
@@ -188,14 +192,14 @@ class DepartmentNode(relay.Node):
         description="Tickets in the department (staff only; null for others).",
     )
     def tickets_count(self, root: models.Department, info: Info) -> int | None:
-        return _staff_count(root, "tickets_count_value", info)
+        return _staff_count(root, "tickets_count_value", "tickets", info)
 
     @strawberry_django.field(
         annotate={"agents_count_value": Count("agents", distinct=True)},
         description="Agents of the department (staff only; null for others).",
     )
     def agents_count(self, root: models.Department, info: Info) -> int | None:
-        return _staff_count(root, "agents_count_value", info)
+        return _staff_count(root, "agents_count_value", "agents", info)
 
     @classmethod
     def get_queryset(
@@ -220,7 +224,7 @@ class TagNode(relay.Node):
         description="Tickets carrying the tag.",
     )
     def tickets_count(self, root: models.Tag, info: Info) -> int | None:
-        return _staff_count(root, "tickets_count_value", info)
+        return _staff_count(root, "tickets_count_value", "tickets", info)
 
     @classmethod
     def get_queryset(
@@ -460,7 +464,7 @@ class TicketNode(relay.Node):
         description="How many people follow the ticket (staff only; null for others).",
     )
     def followers_count(self, root: models.Ticket, info: Info) -> int | None:
-        return _staff_count(root, "followers_count_value", info)
+        return _staff_count(root, "followers_count_value", "follows", info)
 
     @strawberry_django.field(annotate={"is_following_flag": _is_following})
     def is_following(self, root: models.Ticket, info: Info) -> bool:

@@ -82,7 +82,7 @@ REPORTS = Page(
 # --- the CRUD pages -------------------------------------------------------------------------
 
 
-def _by_id(type_name: str) -> Any:
+def by_id(type_name: str) -> Any:
     return lambda _request, kwargs: {"id": gid(type_name, kwargs["id"])}
 
 
@@ -132,7 +132,7 @@ PAGES = {
         "AdminDepartment",
         {"department": take("department")},
         audience="admin",
-        variables=_by_id("Department"),
+        variables=by_id("Department"),
         required=("department",),
     ),
     "policies": Page(
@@ -152,7 +152,7 @@ PAGES = {
         "AdminSlaPolicy",
         {"policy": take("policy"), "priorities": constant(list(PRIORITIES))},
         audience="admin",
-        variables=_by_id("SlaPolicy"),
+        variables=by_id("SlaPolicy"),
         required=("policy",),
     ),
     "rules": Page(
@@ -169,7 +169,7 @@ PAGES = {
         "AdminEscalationRule",
         {"rule": take("rule", _rule)},
         audience="admin",
-        variables=_by_id("EscalationRule"),
+        variables=by_id("EscalationRule"),
         required=("rule",),
     ),
     "tags": Page(
@@ -276,18 +276,18 @@ def _response_input(body: dict[str, Any], _kwargs: Mapping[str, Any]) -> dict[st
     }
 
 
-def _delete(type_name: str) -> Any:
+def delete_input(type_name: str) -> Any:
     return lambda _body, kwargs: {"id": gid(type_name, kwargs["id"])}
 
 
-def _to(name: str) -> Any:
+def redirect_to(name: str) -> Any:
     return lambda _request, _payload, _kwargs: url(name)
 
 
-def _crud_forms(
+def crud_forms(
     entity: str, type_name: str, build: Any, noun: str, **options: Any
 ) -> dict[str, Form]:
-    index = _to(f"escalated.admin.{entity}.index")
+    index = redirect_to(f"escalated.admin.{entity}.index")
     forms = {
         "store": Form(
             f"{type_name}Store",
@@ -310,7 +310,7 @@ def _crud_forms(
         "destroy": Form(
             f"{type_name}Destroy",
             f"{_lower(type_name)}Delete",
-            _delete(type_name),
+            delete_input(type_name),
             index,
             f"{noun} deleted.",
             audience="admin",
@@ -324,13 +324,13 @@ def _lower(name: str) -> str:
     return name[0].lower() + name[1:]
 
 
-DEPARTMENT_FORMS = _crud_forms(
+DEPARTMENT_FORMS = crud_forms(
     "departments", "Department", _department_input, "Department", general_field="name"
 )
-POLICY_FORMS = _crud_forms(
+POLICY_FORMS = crud_forms(
     "sla-policies", "SlaPolicy", _policy_input, "SLA policy", general_field="name"
 )
-RULE_FORMS = _crud_forms(
+RULE_FORMS = crud_forms(
     "escalation-rules",
     "EscalationRule",
     _rule_input,
@@ -338,13 +338,13 @@ RULE_FORMS = _crud_forms(
     fields={"trigger": "trigger_type"},
     general_field="name",
 )
-TAG_FORMS = _crud_forms("tags", "Tag", _tag_input, "Tag", general_field="name")
+TAG_FORMS = crud_forms("tags", "Tag", _tag_input, "Tag", general_field="name")
 RESPONSE_FORMS = {
     "store": Form(
         "CannedResponseStore",
         "cannedResponseCreate",
         _response_input,
-        _to("escalated.admin.canned-responses.index"),
+        redirect_to("escalated.admin.canned-responses.index"),
         "Canned response saved.",
         audience="admin",
         general_field="title",
@@ -352,8 +352,8 @@ RESPONSE_FORMS = {
     "destroy": Form(
         "CannedResponseDestroy",
         "cannedResponseDelete",
-        _delete("CannedResponse"),
-        _to("escalated.admin.canned-responses.index"),
+        delete_input("CannedResponse"),
+        redirect_to("escalated.admin.canned-responses.index"),
         "Canned response deleted.",
         audience="admin",
         general_field="title",
@@ -406,7 +406,7 @@ SETTINGS_FORM = Form(
     "SettingsSave",
     "settingsUpdate",
     _settings_input,
-    _to("escalated.admin.settings"),
+    redirect_to("escalated.admin.settings"),
     "Settings saved.",
     audience="admin",
 )
@@ -416,25 +416,31 @@ def _index(entity: str) -> Any:
     return lambda _kwargs: url(f"escalated.admin.{entity}.index")
 
 
-def _crud_urls(entity: str, pages: tuple[str, str, str], forms: Mapping[str, Form]) -> list[Any]:
-    index, new, edit = pages
+def resource_urls(
+    entity: str,
+    forms: Mapping[str, Form],
+    index: Page,
+    new: Page | None = None,
+    edit: Page | None = None,
+) -> list[Any]:
+    """The URLs of one admin resource: the list (GET) and store (POST), its create and edit
+    pages when it has them, and update (PUT, PATCH) and destroy (DELETE) on a member."""
     n = f"escalated.admin.{entity}"
     back = _index(entity)
-    return [
-        *endpoint(
-            f"admin/{entity}/",
-            GET=(f"{n}.index", page_view(PAGES[index])),
-            POST=(f"{n}.store", form_view(forms["store"], back)),
-        ),
-        *endpoint(f"admin/{entity}/create/", GET=(f"{n}.create", page_view(PAGES[new]))),
-        *endpoint(f"admin/{entity}/<int:id>/edit/", GET=(f"{n}.edit", page_view(PAGES[edit]))),
-        *endpoint(
-            f"admin/{entity}/<int:id>/",
-            PUT=(f"{n}.update", form_view(forms["update"], back)),
-            PATCH=(f"{n}.update", form_view(forms["update"], back)),
-            DELETE=(f"{n}.destroy", form_view(forms["destroy"], back)),
-        ),
-    ]
+    patterns = endpoint(
+        f"admin/{entity}/",
+        GET=(f"{n}.index", page_view(index)),
+        POST=(f"{n}.store", form_view(forms["store"], back)),
+    )
+    if new is not None:
+        patterns += endpoint(f"admin/{entity}/create/", GET=(f"{n}.create", page_view(new)))
+    if edit is not None:
+        patterns += endpoint(f"admin/{entity}/<int:id>/edit/", GET=(f"{n}.edit", page_view(edit)))
+    member: dict[str, Any] = {"DELETE": (f"{n}.destroy", form_view(forms["destroy"], back))}
+    if "update" in forms:
+        update = (f"{n}.update", form_view(forms["update"], back))
+        member.update(PUT=update, PATCH=update)
+    return patterns + endpoint(f"admin/{entity}/<int:id>/", **member)
 
 
 def _to_queue(_request: HttpRequest, **_kwargs: Any) -> HttpResponse:
@@ -455,36 +461,22 @@ urlpatterns = [
     *endpoint("admin/reports/sla/", GET=(f"{A}.reports.sla", page_view(REPORTS))),
     *endpoint("admin/reports/csat/", GET=(f"{A}.reports.csat", page_view(REPORTS))),
     *endpoint("admin/tickets/", GET=(f"{A}.tickets.index", _to_queue)),
-    *_crud_urls(
-        "departments", ("departments", "department_new", "department_edit"), DEPARTMENT_FORMS
+    *resource_urls(
+        "departments",
+        DEPARTMENT_FORMS,
+        PAGES["departments"],
+        PAGES["department_new"],
+        PAGES["department_edit"],
     ),
-    *_crud_urls("sla-policies", ("policies", "policy_new", "policy_edit"), POLICY_FORMS),
-    *_crud_urls("escalation-rules", ("rules", "rule_new", "rule_edit"), RULE_FORMS),
-    *endpoint(
-        "admin/tags/",
-        GET=(f"{A}.tags.index", page_view(PAGES["tags"])),
-        POST=(f"{A}.tags.store", form_view(TAG_FORMS["store"], _index("tags"))),
+    *resource_urls(
+        "sla-policies", POLICY_FORMS, PAGES["policies"], PAGES["policy_new"], PAGES["policy_edit"]
     ),
-    *endpoint(
-        "admin/tags/<int:id>/",
-        PUT=(f"{A}.tags.update", form_view(TAG_FORMS["update"], _index("tags"))),
-        DELETE=(f"{A}.tags.destroy", form_view(TAG_FORMS["destroy"], _index("tags"))),
+    *resource_urls(
+        "escalation-rules", RULE_FORMS, PAGES["rules"], PAGES["rule_new"], PAGES["rule_edit"]
     ),
-    *endpoint(
-        "admin/canned-responses/",
-        GET=(f"{A}.canned-responses.index", page_view(PAGES["responses"])),
-        POST=(
-            f"{A}.canned-responses.store",
-            form_view(RESPONSE_FORMS["store"], _index("canned-responses")),
-        ),
-    ),
-    *endpoint(
-        "admin/canned-responses/<int:id>/",
-        DELETE=(
-            f"{A}.canned-responses.destroy",
-            form_view(RESPONSE_FORMS["destroy"], _index("canned-responses")),
-        ),
-    ),
+    # Tags and canned responses are edited inline on their lists.
+    *resource_urls("tags", TAG_FORMS, PAGES["tags"]),
+    *resource_urls("canned-responses", RESPONSE_FORMS, PAGES["responses"]),
     *endpoint(
         "admin/settings/",
         GET=(f"{A}.settings", page_view(SETTINGS)),

@@ -307,8 +307,13 @@ urlpatterns = [
     *endpoint(f"{T}/follow/", POST=(f"{N}.follow", _follow)),
     *endpoint(f"{T}/replies/<int:reply>/pin/", POST=(f"{N}.pin", _pin_toggle)),
     *endpoint(f"{T}/presence/", POST=(f"{N}.presence", json_view("staff", _presence))),
+    # useMentions asks /support/admin/agents/search whatever the prefix; agents use it too.
     *endpoint(
         "agent/admin/agents/search",
         GET=("escalated.agent.agents.search", json_view("staff", agent_search)),
+    ),
+    *endpoint(
+        "admin/agents/search",
+        GET=("escalated.admin.agents.search", json_view("staff", agent_search)),
     ),
 ]

@@ -42,7 +42,8 @@ class InvalidInput(Exception):
         self.problems = problems
 
 
-_AT_INPUT = re.compile(r"at 'input\.(\w+)")
+# graphql-core names the offending field "at .priority" (older releases: "at 'input.priority'").
+_AT_INPUT = re.compile(r"at '?(?:input)?\.(\w+)")
 
 
 class _Spreads(Visitor):

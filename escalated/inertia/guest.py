@@ -7,17 +7,14 @@ so the API shows and lets them change that one ticket and nothing else.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.http import Http404, HttpRequest
 
 from escalated.conf import PRIORITIES, escalated_settings
-from escalated.inertia.customer import (
-    departments_offered,
-    rate_input,
-    reply_input,
-    ticket_create_input,
-)
+from escalated.inertia import customer
+from escalated.inertia.customer import departments_offered, ticket_create_input
 from escalated.inertia.forms import Form
 from escalated.inertia.pages import Page, Prop, take
 from escalated.inertia.shape import ticket_detail
@@ -82,24 +79,9 @@ STORE = Form(
     general_field="subject",
     audience="any",
 )
-REPLY = Form(
-    "TicketReplyPost",
-    "ticketReply",
-    reply_input,
-    _show,
-    "Your reply was sent.",
-    general_field="body",
-    audience="guest",
-)
-RATE = Form(
-    "TicketRatePost",
-    "ticketRate",
-    rate_input,
-    _show,
-    "Thank you for your rating.",
-    general_field="rating",
-    audience="guest",
-)
+# The customer's reply and rating, answered on the guest's page and open to the link's holder.
+REPLY = replace(customer.REPLY, success=_show, audience="guest")
+RATE = replace(customer.RATE, success=_show, audience="guest")
 
 
 def _back(kwargs: Mapping[str, Any]) -> str:

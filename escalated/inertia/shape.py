@@ -99,10 +99,12 @@ def reply(raw: dict[str, Any]) -> dict[str, Any]:
 def ticket_detail(raw: dict[str, Any]) -> dict[str, Any]:
     """A ticket as Customer/Show, Guest/Show and Agent/TicketShow read it."""
     ticket = ticket_row(raw)
-    ticket["attachments"] = [
-        attachment(a) for a in ticket.get("attachments", []) if not a.get("reply")
-    ]
     ticket["replies"] = [reply(r) for r in ticket.get("replies", [])]
+    # The API lists every file on the ticket; the opening message's are those no reply holds.
+    on_replies = {a["id"] for r in ticket["replies"] for a in r["attachments"]}
+    ticket["attachments"] = [
+        attachment(a) for a in ticket.get("attachments", []) if a["id"] not in on_replies
+    ]
     return ticket
 
 

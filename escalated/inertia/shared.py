@@ -18,6 +18,7 @@ from escalated.inertia.routes import mounted_prefix
 from escalated.inertia.shape import shape
 
 ERRORS_SESSION_KEY = "escalated_form_errors"
+TOKEN_SESSION_KEY = "escalated_new_api_token"
 STAFF = frozenset({"agent", "admin"})
 
 
@@ -40,8 +41,17 @@ def _errors(request: HttpRequest) -> dict[str, str]:
     return dict(session.pop(ERRORS_SESSION_KEY, {})) if session is not None else {}
 
 
+def show_token_once(request: HttpRequest, token: str) -> None:
+    """Keep a new API token for the next page only (ApiTokens reads flash.plain_text_token)."""
+    request.session[TOKEN_SESSION_KEY] = token
+
+
 def _flash(request: HttpRequest) -> dict[str, str | None]:
     flash: dict[str, str | None] = {"success": None, "error": None}
+    session = getattr(request, "session", None)
+    token = session.pop(TOKEN_SESSION_KEY, None) if session is not None else None
+    if token:
+        flash["plain_text_token"] = token
     for message in messages.get_messages(request):
         level = "error" if message.level >= messages.ERROR else "success"
         flash[level] = str(message)

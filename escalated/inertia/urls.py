@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from escalated.inertia import admin, agent, customer, guest
+from escalated.inertia import admin, agent, customer, extras, guest
 from escalated.inertia.views import routes_json
 
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     *agent.urlpatterns,
     *guest.urlpatterns,
     *admin.urlpatterns,
+    *extras.urlpatterns,
 ]

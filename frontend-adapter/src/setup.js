@@ -1,4 +1,4 @@
-import { http, router } from '@inertiajs/vue3';
+import { config, http, router } from '@inertiajs/vue3';
 import { EscalatedPlugin } from '@escalated-dev/escalated';
 
 import { DJANGO_CSRF, installDjangoCsrf } from './csrf.js';
@@ -21,7 +21,9 @@ function mergeTheme(theme) {
  *    `app.config.globalProperties.route` (their templates), before EscalatedPlugin is installed:
  *    the plugin puts a throwing stub on `window.route` if none is there yet.
  * 2. Inertia's HTTP client told Django's CSRF cookie and header (see csrf.js).
- * 3. `app.use(EscalatedPlugin, { theme, layout })`, with the dark panel theme unless told otherwise.
+ * 3. Forms that carry files are sent with `name[]` keys (`attachments[]`), which the Django side
+ *    reads as lists; Inertia 3.4 would otherwise number them (`attachments[0]`).
+ * 4. `app.use(EscalatedPlugin, { theme, layout })`, with the dark panel theme unless told otherwise.
  *
  * @param {import('vue').App} app
  * @param {object} [options]
@@ -46,6 +48,8 @@ export function setupEscalated(app, options = {}) {
     if (options.csrf !== false) {
         installDjangoCsrf(http, { ...DJANGO_CSRF, ...(options.csrf ?? {}) });
     }
+
+    config.set('form.forceIndicesArrayFormatInFormData', false);
 
     if (options.realtime) {
         installRealtime(router, options.realtime === true ? {} : options.realtime, { ...DJANGO_CSRF, ...(options.csrf || {}) });

@@ -56,5 +56,12 @@ describe('resolveEscalatedPage', () => {
         const [first] = names.filter((name) => name.endsWith('/Customer/Show'));
         const component = await resolve(first);
         expect(typeof component.setup === 'function' || typeof component.render === 'function').toBe(true);
+    }, 60_000); // the first .vue transform is slow on a busy machine
+
+    it("serves the adapter's own pages under EscalatedDjango/", async () => {
+        const resolve = resolveEscalatedPage({});
+        const component = await resolve('EscalatedDjango/Unavailable');
+        expect(Object.keys(component.props)).toEqual(['feature', 'title', 'message']);
+        await expect(resolve('EscalatedDjango/Nope')).rejects.toThrow("the adapter has no page 'EscalatedDjango/Nope'");
     });
 });

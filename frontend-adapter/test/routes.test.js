@@ -82,6 +82,44 @@ describe('route() over the route table Django serves', () => {
     });
 });
 
+describe('the calls the shared pages make (contract section 0.3)', () => {
+    it('pins with [reference, replyId]', () => {
+        expect(route('escalated.agent.tickets.pin', ['ESC-00001', 12])).toBe(
+            '/support/agent/tickets/ESC-00001/replies/12/pin/',
+        );
+    });
+
+    it('addresses admin records by numeric id, guests by token', () => {
+        expect(route('escalated.admin.departments.update', 3)).toBe('/support/admin/departments/3/');
+        expect(route('escalated.admin.departments.edit', 3)).toBe('/support/admin/departments/3/edit/');
+        expect(route('escalated.guest.tickets.reply', 'a'.repeat(64))).toBe(`/support/guest/${'a'.repeat(64)}/reply/`);
+    });
+
+    it("sends the reports page's object params to the query string", () => {
+        expect(route('escalated.admin.reports.dashboard', { days: 30 })).toBe('/support/admin/reports/dashboard/?days=30');
+    });
+
+    it('knows every route name the in-scope pages call', () => {
+        const resources = ['departments', 'sla-policies', 'escalation-rules'].flatMap((r) =>
+            ['create', 'edit', 'destroy', 'store', 'update'].map((a) => `escalated.admin.${r}.${a}`),
+        );
+        const names = [
+            ...['index', 'create', 'store', 'show', 'close', 'reopen', 'rate', 'reply'].map((a) => `escalated.customer.tickets.${a}`),
+            'escalated.guest.tickets.store', 'escalated.guest.tickets.reply', 'escalated.guest.tickets.rate', 'login',
+            ...['index', 'bulk', 'show', 'status', 'priority', 'assign', 'follow', 'macro', 'reply', 'note', 'presence', 'pin'].map(
+                (a) => `escalated.agent.tickets.${a}`,
+            ),
+            'escalated.admin.reports',
+            ...['dashboard', 'agents', 'sla', 'csat'].map((r) => `escalated.admin.reports.${r}`),
+            ...resources,
+            'escalated.admin.tags.store', 'escalated.admin.tags.update', 'escalated.admin.tags.destroy',
+            'escalated.admin.canned-responses.store', 'escalated.admin.canned-responses.destroy',
+            'escalated.admin.settings.update', 'escalated.attachments.download',
+        ];
+        expect(names.filter((name) => !(name in table.routes))).toEqual([]);
+    });
+});
+
 describe('queryString', () => {
     it('encodes nested objects and booleans as Ziggy does, and drops null values', () => {
         expect(queryString({ filter: { status: 'open' }, live: false, none: null })).toBe(

@@ -1,4 +1,4 @@
-import { http } from '@inertiajs/vue3';
+import { config, http, router } from '@inertiajs/vue3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, h } from 'vue';
 
@@ -68,6 +68,36 @@ describe('setupEscalated with the real EscalatedPlugin', () => {
         mountWith({ csrf: { cookieName: 'hostcsrf' } }, () => h('div'));
         expect(http.getClient().xsrfCookieName).toBe('hostcsrf');
         expect(http.getClient().xsrfHeaderName).toBe('X-CSRFToken');
+    });
+
+    it('sends the files of a form as attachments[], the keys Django reads as a list', async () => {
+        mountWith({}, () => h('div'));
+        expect(config.get('form.forceIndicesArrayFormatInFormData')).toBe(false);
+
+        const { send } = XMLHttpRequest.prototype;
+        const sent = new Promise((resolve) => {
+            XMLHttpRequest.prototype.send = function (body) {
+                resolve(body);
+                this.onabort();
+            };
+        });
+        // The router as createInertiaApp starts it, on a page of its own.
+        router.init({
+            initialPage: { component: 'Escalated/Customer/Show', props: {}, url: '/support/tickets/ESC-1/', version: null },
+            resolveComponent: async () => ({}),
+            swapComponent: async () => {},
+        });
+        try {
+            router.post('/support/tickets/ESC-1/reply/', {
+                body: 'see attached',
+                attachments: [new File(['a'], 'a.txt'), new File(['b'], 'b.txt')],
+            });
+            const body = await sent;
+            expect([...body.keys()]).toEqual(['body', 'attachments[]', 'attachments[]']);
+            expect(body.getAll('attachments[]').map((file) => file.name)).toEqual(['a.txt', 'b.txt']);
+        } finally {
+            XMLHttpRequest.prototype.send = send;
+        }
     });
 
     it('leaves window.Echo alone unless realtime is asked for (test/echo-setup.test.js)', () => {
