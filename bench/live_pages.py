@@ -8,7 +8,8 @@ tests. Two browser contexts: the agent on the ticket's agent page (Agent/TicketS
 itself) and the customer on their page (Customer/Show, followed by the adapter). Each reply is
 POSTed from one page (the GraphQL mutation, with that person's session) and timed until a
 MutationObserver on the other page sees its text: both stamps are Date.now() of one browser on
-one machine. Replies go one at a time, alternately in each direction.
+one machine. Replies go one at a time, alternately in each direction, each direction on its own
+ticket (a ticket page lists its first 100 replies only).
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def main() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "ESCALATED_SERVER_DB": str(db)}
     env["PYTHONPATH"] = str(ROOT)
     world: dict[str, Any] = python_json(["-m", "tests.browser_live.seed"], env, timeout=300)
-    ticket = next(t for t in world["tickets"] if t["status"] == "open")
+    # One ticket per direction: a ticket page lists its first 100 replies only.
+    open_tickets = [t for t in world["tickets"] if t["status"] not in ("closed", "resolved")]
+    to_agent, to_customer = open_tickets[0], open_tickets[1]
     results: dict[str, list[float | None]] = {"customer → agent": [], "agent → customer": []}
     warnings: list[str] = []
     with server(db, settings=SETTINGS) as served, sync_playwright() as playwright:
@@ -83,8 +86,8 @@ def main() -> None:
         base = f"http://{served.address}"
         pages = {}
         for name, path in (
-            ("agent", f"/support/agent/tickets/{ticket['reference']}/"),
-            ("customer", f"/support/tickets/{ticket['reference']}/"),
+            ("agent", f"/support/agent/tickets/{to_agent['reference']}/"),
+            ("customer", f"/support/tickets/{to_customer['reference']}/"),
         ):
             context = browser.new_context()
             context.route("https://escalated.dev/**", lambda route: route.fulfill(status=204))
@@ -96,15 +99,16 @@ def main() -> None:
             page.goto(base + path)
             page.wait_for_function("() => !!window.Echo && !!window.Echo.socketId()")
             pages[name] = page
+        agent, customer = pages["agent"], pages["customer"]
         # One round trip each way first, so the subscriptions are surely registered.
-        one_reply(pages["customer"], pages["agent"], ticket["id"], "warm-up one")
-        one_reply(pages["agent"], pages["customer"], ticket["id"], "warm-up two")
+        one_reply(customer, agent, to_agent["id"], "warm-up one")
+        one_reply(agent, customer, to_customer["id"], "warm-up two")
         for n in range(args.replies):
             results["customer → agent"].append(
-                one_reply(pages["customer"], pages["agent"], ticket["id"], f"c2a reply {n}.")
+                one_reply(customer, agent, to_agent["id"], f"c2a reply {n}.")
             )
             results["agent → customer"].append(
-                one_reply(pages["agent"], pages["customer"], ticket["id"], f"a2c reply {n}.")
+                one_reply(agent, customer, to_customer["id"], f"a2c reply {n}.")
             )
         browser.close()
     shutil.rmtree(folder, ignore_errors=True)

@@ -9,29 +9,26 @@ then a missing chromium or frontend build fails them rather than skipping.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
+# The browser tests' own switches and browser: skipped unless ESCALATED_TEST_BROWSER=1, Debian's
+# chromium, the built demo frontend.
+from tests.browser.conftest import (  # noqa: F401
+    LOGO,
+    browser,
+    built_frontend,
+    chromium_path,
+    pytest_collection_modifyitems,
+)
 from tests.realtime.servers import ROOT, python_json, server
 
 SETTINGS = "tests.browser_live.server_settings"
-MANIFEST = ROOT / "demo/frontend/dist/.vite/manifest.json"
-# The "Powered by" badge hot-links a logo from the package's website; answer it locally.
-LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"></svg>'
-
-
-def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    if os.environ.get("ESCALATED_TEST_BROWSER") == "1":
-        return
-    skip = pytest.mark.skip(reason="browser test: run make test-browser (ESCALATED_TEST_BROWSER=1)")
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(skip)
 
 
 @dataclass
@@ -46,8 +43,7 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    assert MANIFEST.exists(), f"the demo frontend is not built ({MANIFEST}): make demo-frontend"
+def site(tmp_path_factory: pytest.TempPathFactory, built_frontend: Path) -> Iterator[Site]:  # noqa: F811
     db = tmp_path_factory.mktemp("live-site") / "db.sqlite3"
     env = {
         **os.environ,
@@ -58,16 +54,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     world = python_json(["-m", "tests.browser_live.seed"], env, timeout=300)
     with server(db, settings=SETTINGS) as served:
         yield Site(base=f"http://{served.address}", address=served.address, world=world)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    path = os.environ.get("ESCALATED_CHROMIUM") or shutil.which("chromium")
-    assert path, "chromium is not installed: apt-get install chromium (see .ci/run)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path)
-        yield launched
-        launched.close()
 
 
 @dataclass
@@ -85,7 +71,7 @@ class Person:
 
 
 @pytest.fixture
-def person(browser: Browser, site: Site) -> Iterator[Callable[[str], Person]]:
+def person(browser: Browser, site: Site) -> Iterator[Callable[[str], Person]]:  # noqa: F811
     """A fresh browser context signed in as ``customer``, ``agent`` or ``admin``."""
     contexts = []
 
