@@ -9,5 +9,4 @@ export {
     readCookie,
     readMetaToken,
 } from './csrf.js';
-export { createEcho } from './echo/echo.js';
-export { LIVE_PAGES, followLivePages } from './echo/live-pages.js';
+export { LIVE_PAGES, createEcho, followLivePages } from './echo/index.js';

@@ -42,6 +42,7 @@ export function createRoute(table: RouteTable): Route;
 export function queryString(extra: Record<string, unknown>): string;
 
 export const PAGE_PREFIX: string;
+export const ADAPTER_PAGE_PREFIX: string;
 export function resolveEscalatedPage(
     escalatedPages: Record<string, () => Promise<unknown>>,
     hostPages?: Record<string, () => Promise<unknown>>,
