@@ -220,3 +220,15 @@ def test_a_partial_reload_for_another_component_is_a_full_page(world: World) -> 
         client_for(world.agent), "/support/agent/tickets/", "Escalated/Agent/TicketShow", "ticket"
     )
     assert {"tickets", "departments", "tags", "filters"} <= set(page["props"])
+
+
+def test_every_operation_of_the_door_is_valid_against_the_schema() -> None:
+    from graphql import parse, validate
+
+    from escalated.graphql.schema import schema
+    from escalated.inertia.execute import document, operation_names
+
+    names = operation_names()
+    assert len(names) > 40
+    for name in names:
+        assert validate(schema._schema, parse(document(name))) == [], name
