@@ -9,3 +9,4 @@ export {
     readCookie,
     readMetaToken,
 } from './csrf.js';
+export { LIVE_PAGES, createEcho, followLivePages } from './echo/index.js';

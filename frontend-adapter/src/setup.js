@@ -1,7 +1,8 @@
-import { config, http } from '@inertiajs/vue3';
+import { config, http, router } from '@inertiajs/vue3';
 import { EscalatedPlugin } from '@escalated-dev/escalated';
 
 import { DJANGO_CSRF, installDjangoCsrf } from './csrf.js';
+import { installRealtime } from './echo/install.js';
 import { createRoute, readRouteTable } from './routes.js';
 
 /** The agent and admin layouts are styled by `--esc-panel-*` variables, set only by a panel theme. */
@@ -32,8 +33,10 @@ function mergeTheme(theme) {
  * @param {{cookieName?: string, headerName?: string}|false} [options.csrf] Django's
  *     CSRF_COOKIE_NAME / CSRF_HEADER_NAME if the host changed them; false if the host sets up
  *     Inertia's HTTP client itself
- * @param {unknown} [options.realtime] reserved for live updates (the next release): accepted
- *     and ignored today. Without it the pages behave as without Laravel Echo: the ticket page
+ * @param {boolean|object} [options.realtime] true, or `createEcho()` options: set `window.Echo`
+ *     to the GraphQL-subscription Echo (before the pages mount, which read it once), reload the
+ *     listened props after a reconnect, and keep the customer's ticket page live too
+ *     (echo/live-pages.js). Without it the pages behave as without Laravel Echo: the ticket page
  *     polls presence, lists refresh on navigation.
  * @returns {(name: string, params?: unknown, absolute?: boolean) => string} the `route` installed
  */
@@ -47,6 +50,10 @@ export function setupEscalated(app, options = {}) {
     }
 
     config.set('form.forceIndicesArrayFormatInFormData', false);
+
+    if (options.realtime) {
+        installRealtime(router, options.realtime === true ? {} : options.realtime, { ...DJANGO_CSRF, ...(options.csrf || {}) });
+    }
 
     const pluginOptions = {};
     const theme = mergeTheme(options.theme);

@@ -100,8 +100,9 @@ describe('setupEscalated with the real EscalatedPlugin', () => {
         }
     });
 
-    it('accepts the realtime seam and does nothing with it yet', () => {
-        const { route } = mountWith({ realtime: { transport: 'graphql-ws' } }, () => h('div'));
+    it('leaves window.Echo alone unless realtime is asked for (test/echo-setup.test.js)', () => {
+        delete window.Echo;
+        const { route } = mountWith({}, () => h('div'));
         expect(route('login')).toBe('/login/');
         expect(window.Echo).toBeUndefined();
     });

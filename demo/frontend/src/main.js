@@ -10,7 +10,7 @@ createInertiaApp({
     ),
     setup({ el, App, props, plugin }) {
         const app = createApp({ render: () => h(App, props) }).use(plugin);
-        setupEscalated(app);
+        setupEscalated(app, { realtime: true });
         app.mount(el);
     },
 });

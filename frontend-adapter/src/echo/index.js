@@ -1,0 +1,2 @@
+export { createEcho } from './echo.js';
+export { LIVE_PAGES, followLivePages } from './live-pages.js';
