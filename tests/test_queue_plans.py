@@ -67,7 +67,9 @@ def _whole_table_reads(sql: str, params: Any) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("page", ["agent queue", "ticket detail", "customer list"])
+@pytest.mark.parametrize(
+    "page", ["agent queue", "filtered queue", "search queue", "ticket detail", "customer list"]
+)
 def test_no_page_statement_reads_a_whole_table(helpdesk: None, page: str) -> None:
     user, query, variables = pages()[page]
     client = Client()
