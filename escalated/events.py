@@ -39,7 +39,7 @@ from escalated.models import (
     TicketActivity,
 )
 from escalated.realtime import publish as realtime
-from escalated.services.sla import ticket_sla_recompute
+from escalated.services.sla import ticket_sla_recompute, tickets_sla_recompute
 
 if TYPE_CHECKING:
     from escalated.access import Actor
@@ -625,13 +625,26 @@ _MOVES_SLA_CLOCKS = (
 )
 
 
-def recompute_sla_clocks(event: TicketEvent) -> None:
-    moves = isinstance(event, _MOVES_SLA_CLOCKS) or (
+def _moves_clocks(event: TicketEvent) -> bool:
+    return isinstance(event, _MOVES_SLA_CLOCKS) or (
         (isinstance(event, ReplyAdded) and not event.reply.is_internal_note)
         or (isinstance(event, TicketUpdated) and "ticket_type" in event.changes)
     )
-    if moves:
+
+
+def recompute_sla_clocks(event: TicketEvent) -> None:
+    if _moves_clocks(event):
         ticket_sla_recompute(ticket=event.ticket)
+
+
+def _recompute_many(batch: Sequence[TicketEvent]) -> None:
+    """:func:`recompute_sla_clocks` for a batch: each moved ticket once, in its final state."""
+    moved = [event.ticket for event in batch if _moves_clocks(event)]
+    if moved:
+        tickets_sla_recompute(tickets=moved)
+
+
+recompute_sla_clocks.many = _recompute_many  # type: ignore[attr-defined]
 
 
 def send_signals(event: TicketEvent) -> None:
@@ -715,8 +728,31 @@ AFTER_COMMIT: tuple[Callable[[TicketEvent], None], ...] = (
 )
 
 
+_together: contextvars.ContextVar[list[TicketEvent] | None] = contextvars.ContextVar(
+    "escalated_recorded_together", default=None
+)
+
+
+@contextmanager
+def recorded_together() -> Iterator[list[TicketEvent]]:
+    """Inside, :func:`record` keeps each event; when the block ends without an error, they are
+    recorded with :func:`record_many` (the statements of one batch, whatever their number). The
+    list it gives is theirs: removing events from it unrecords them (a change undone)."""
+    kept: list[TicketEvent] = []
+    token = _together.set(kept)
+    try:
+        yield kept
+    finally:
+        _together.reset(token)
+    record_many(kept)
+
+
 def record(event: TicketEvent) -> None:
     """Record ``event`` inside the current transaction and schedule its after-commit fan-out."""
+    kept = _together.get()
+    if kept is not None:
+        kept.append(event)
+        return
     for handler in IN_TRANSACTION:
         handler(event)
     for handler in AFTER_COMMIT:

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
+from django.db import connections
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from escalated import search
 from escalated.access import is_staff
 from escalated.authentication import request_actor
 from escalated.models import (
@@ -88,13 +90,17 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         """Match the reference, subject, description and replies the viewer may read: a
-        customer's search never looks inside internal notes."""
+        customer's search never looks inside internal notes. Full-text on PostgreSQL
+        (:mod:`escalated.search`); substrings elsewhere."""
         value = value.strip()
         if not value:
             return queryset
-        replies = Reply.objects.filter(ticket_id=OuterRef("pk"), body__icontains=value)
+        replies = Reply.objects.all()
         if not is_staff(self.viewer):
             replies = replies.filter(is_internal_note=False)
+        if connections[queryset.db].vendor == "postgresql":
+            return search.matching(queryset, value, replies)
+        replies = replies.filter(ticket_id=OuterRef("pk"), body__icontains=value)
         return queryset.filter(
             Q(reference__iexact=value)
             | Q(subject__icontains=value)
@@ -147,6 +153,14 @@ TICKET_ORDERINGS: dict[str, Any] = {
     "priority": _rank("priority", PRIORITY_RANK),
     "status": _rank("status", STATUS_RANK),
 }
+
+
+def order_by_relevance(queryset: QuerySet[Ticket], words: str) -> QuerySet[Ticket]:
+    """Best matches for ``words`` first where the database ranks them (PostgreSQL); else the
+    default order, newest first."""
+    if connections[queryset.db].vendor == "postgresql" and words.strip():
+        return search.by_relevance(queryset, words.strip())
+    return order_tickets(queryset, "created", descending=True)
 
 
 def order_tickets(queryset: QuerySet[Ticket], key: str, descending: bool) -> QuerySet[Ticket]:

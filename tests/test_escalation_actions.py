@@ -3,9 +3,12 @@ signals go out after commit exactly as for a person's action."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,10 +20,13 @@ from escalated.models import (
     Department,
     Reply,
     RuleFiring,
+    SlaClock,
+    SlaPolicy,
     Status,
     Ticket,
     TicketActivity,
 )
+from escalated.realtime.groups import ticket_group
 from escalated.services import tickets, webhooks
 from escalated.services.escalation import rules
 from escalated.services.escalation.evaluation import escalations_evaluate
@@ -278,12 +284,12 @@ def test_a_target_deleted_after_saving_is_a_refusal_not_a_crash(world: World, ac
     assert "no longer exists" in RuleFiring.objects.get().error
 
 
-@pytest.mark.parametrize("size", [3, 6])
-def test_each_ticket_acted_on_costs_one_service_call(world: World, size: int) -> None:
-    """Deciding, the agent's look-up and the webhook endpoints are paid once per run; each ticket
-    then costs only its service call: a savepoint, the row lock, the update, the timeline row,
-    the public activity time (an assignment shows on the customer's page), the assignment
-    email's outbox row and the release."""
+@pytest.mark.parametrize("size", [3, 12])
+def test_acting_on_a_batch_costs_the_same_statements_for_any_number_of_tickets(
+    world: World, size: int
+) -> None:
+    """The episodes of a batch go through the services together (services.common.TicketBatch):
+    the statements are those of one ticket, however many tickets there are."""
     for n in range(size - 1):  # the world's ticket makes up the number
         ticket = tickets.ticket_create(
             actor=world.agent,
@@ -298,7 +304,130 @@ def test_each_ticket_acted_on_costs_one_service_call(world: World, size: int) ->
         outcome = escalations_evaluate().outcome
 
     assert outcome.acted == size
-    # Once: the rules; end and claim episodes; the episodes waiting; the batch's savepoint,
-    # its locked episodes, the agent and their departments, the active webhook endpoints,
-    # marking the batch acted, release.
-    assert len(queries) == 11 + 7 * size
+    # Deciding: the rules; end and claim episodes; the episodes waiting (4). Acting, once for
+    # the batch: the savepoint, the locked episodes, the locked tickets, the agent and their
+    # departments, one UPDATE of the tickets, one INSERT of the timeline rows, the webhook
+    # endpoints, one INSERT of the outbox rows, marking the episodes acted, the release (11).
+    assert len(queries) == 15
+
+
+def test_a_batch_keeps_every_guarantee_of_one_change(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Acted on together, each ticket gets what a person's changes would give it: one timeline
+    row per action, its SLA clocks moved to the new priority, the outbox rows, and the signals
+    and live events, each once and only after the commit."""
+    schedule_free = {p: {"seconds": 3600, "business_hours": False} for p in ("low", "medium")}
+    SlaPolicy.objects.create(
+        name="Fast",
+        is_default=True,
+        targets={
+            "first_response": {**schedule_free, "urgent": {"seconds": 600, "business_hours": False}}
+        },
+    )
+    webhooks.webhook_create(
+        actor=world.admin,
+        url="https://hooks.example.com/in",
+        events=["ticket.priority_changed", "ticket.status_changed", "ticket.assigned"],
+        secret="s" * 32,
+    )
+    batch = [world.ticket]
+    for n in range(5):
+        batch.append(
+            tickets.ticket_create(
+                actor=world.customer, subject=f"More {n}", department=world.billing
+            )
+        )
+    Ticket.objects.filter(pk__in=[t.pk for t in batch]).update(status="waiting_on_customer")
+    for ticket in batch:  # the clocks as they stand before the rule
+        ticket.refresh_from_db()
+        tickets.ticket_priority_change(ticket=ticket, actor=world.agent, priority="medium")
+    _rule(
+        world,
+        {"type": "change_priority", "value": "urgent"},
+        {"type": "escalate", "value": ""},
+        {"type": "assign_to", "value": world.agent.pk},
+    )
+    Delivery.objects.all().delete()
+    heard: list[tuple[str, int]] = []
+
+    def receiver(signal: Any, sender: Any, **kwargs: Any) -> None:
+        heard.append((names[signal], kwargs["ticket"].pk))
+
+    names = {
+        signals.ticket_priority_changed: "priority",
+        signals.ticket_escalated: "escalated",
+        signals.ticket_assigned: "assigned",
+    }
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    for ticket in batch:
+        async_to_sync(layer.group_add)(ticket_group(ticket.pk), channel)
+    for signal in names:
+        signal.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = escalations_evaluate().outcome
+            assert heard == [], "nothing is told before the commit"
+    finally:
+        for signal in names:
+            signal.disconnect(receiver)
+
+    assert outcome.acted == len(batch)
+    for ticket in batch:
+        ticket.refresh_from_db()
+        assert (ticket.priority, ticket.status, ticket.assignee_id) == (
+            "urgent",
+            Status.ESCALATED,
+            world.agent.pk,
+        )
+        verbs = TicketActivity.objects.filter(ticket=ticket, actor_label="rule:Stuck")
+        assert sorted(verbs.values_list("verb", flat=True)) == [
+            "assigned",
+            "priority_changed",
+            "status_changed",
+        ]
+        clock = SlaClock.objects.get(ticket=ticket, metric="first_response", is_current=True)
+        assert clock.target_seconds == 600, "recomputed for the new priority"
+        assert sorted(heard).count(("priority", ticket.pk)) == 1
+        assert heard.count(("escalated", ticket.pk)) == 1
+        assert heard.count(("assigned", ticket.pk)) == 1
+    calls = Delivery.objects.filter(kind=DeliveryKind.WEBHOOK)
+    assert sorted(calls.values_list("event", flat=True)) == sorted(
+        ["ticket.priority_changed", "ticket.status_changed", "ticket.assigned"] * len(batch)
+    )
+    live = []
+    while True:
+        try:
+            live.append(async_to_sync(_receive_now)(layer, channel))
+        except TimeoutError:
+            break
+    assert sorted((m["ticket_id"], m["verb"]) for m in live) == sorted(
+        (t.pk, verb) for t in batch for verb in ("priority_changed", "status_changed", "assigned")
+    )
+
+
+async def _receive_now(layer: Any, channel: str) -> dict[str, Any]:
+    return await asyncio.wait_for(layer.receive(channel), timeout=0.2)
+
+
+def test_a_refused_ticket_in_a_batch_keeps_nothing_of_its_episode(world: World) -> None:
+    """An episode is all or nothing, also inside a batch: the ticket the agent may not be given
+    keeps its priority and gets no timeline row; the others are acted on."""
+    theirs = tickets.ticket_create(actor=world.customer, subject="Sales", department=world.sales)
+    Ticket.objects.filter(pk=theirs.pk).update(status="waiting_on_customer")
+    _rule(
+        world,
+        {"type": "change_priority", "value": "urgent"},
+        {"type": "assign_to", "value": world.agent.pk},  # not an agent of Sales
+    )
+
+    outcome = escalations_evaluate().outcome
+
+    assert (outcome.acted, outcome.refused) == (1, 1)
+    theirs.refresh_from_db()
+    assert (theirs.priority, theirs.assignee_id) == ("medium", None)
+    assert not TicketActivity.objects.filter(ticket=theirs, actor_label="rule:Stuck").exists()
+    assert "cannot be assigned" in RuleFiring.objects.get(ticket=theirs).error
+    world.ticket.refresh_from_db()
+    assert (world.ticket.priority, world.ticket.assignee_id) == ("urgent", world.agent.pk)

@@ -1,5 +1,6 @@
 """Where one page request's time goes: the agent queue (50 rows with requester, assignee,
-department, tags and latest reply), a ticket's detail with its twenty replies, and a customer's
+department, tags and latest reply; also filtered by status, department and search words, and
+searched alone), a ticket's detail with its twenty replies, and a customer's
 ticket list, each posted to /support/graphql/ through Django's test client (the real view,
 session and middleware), on a seeded PostgreSQL database.
 
@@ -50,6 +51,13 @@ DETAIL = """query ($id: ID!) { ticket(id: $id) {
         id body isInternalNote createdAt author { id name } } } }
 } }"""
 
+# The same page through the queue's filter: status, department and a search term. Two words, so
+# a ticket must have both (about 1% of tickets and replies hold both of these).
+FILTERED = QUEUE.replace("tickets(first: 50)", "tickets(first: 50, filter: $filter)").replace(
+    "{ tickets", "query ($filter: TicketFilter) { tickets", 1
+)
+SEARCH_WORDS = "printer timeout"
+
 CUSTOMER = """{ tickets(first: 50) { totalCount edges { node {
     id reference subject status priority createdAt
     assignee { id name }
@@ -88,8 +96,16 @@ def pages() -> dict[str, tuple[Any, str, dict[str, Any]]]:
     agent = get_user_model().objects.get(pk=detail.assignee_id)  # works the ticket's department
     queue_agent = Department.objects.order_by("id").first().agents.order_by("id").first()  # type: ignore[union-attr]
     customer = get_user_model().objects.get(pk=detail.requester_id)
+    department = relay.to_base64("Department", queue_agent.escalated_departments.get().pk)  # type: ignore[attr-defined]
+    filtered = {
+        "status": ["OPEN", "IN_PROGRESS", "WAITING_ON_AGENT"],
+        "department": department,
+        "search": SEARCH_WORDS,
+    }
     return {
         "agent queue": (queue_agent, QUEUE, {}),
+        "filtered queue": (queue_agent, FILTERED, {"filter": filtered}),
+        "search queue": (queue_agent, FILTERED, {"filter": {"search": SEARCH_WORDS}}),
         "ticket detail": (agent, DETAIL, {"id": relay.to_base64("Ticket", detail.pk)}),
         "customer list": (customer, CUSTOMER, {}),
     }

@@ -20,7 +20,7 @@ from strawberry import relay
 
 from escalated.access import is_staff
 from escalated.authentication import request_actor
-from escalated.filters import TicketFilter, order_tickets
+from escalated.filters import TicketFilter, order_by_relevance, order_tickets
 from escalated.graphql.enums import Direction, TicketKind, TicketPriority, TicketStatus
 from escalated.models import Ticket
 
@@ -39,7 +39,10 @@ class TicketFilterInput:
     tag: relay.GlobalID | None = None
     requester: relay.GlobalID | None = None
     search: str | None = strawberry.field(
-        default=None, description="Words in the reference, subject, description or replies."
+        default=None,
+        description="Words in the reference, subject, description or replies, as typed into a "
+        'search box (on PostgreSQL: full-text, with "quoted phrases", -exclusions and or); '
+        "without an order, best matches come first.",
     )
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -124,6 +127,8 @@ def filter_tickets(
     order: TicketOrder | None,
 ) -> QuerySet[Ticket]:
     filtered = apply_filter(TicketFilter, filter.to_data() if filter else {}, queryset, request)
+    if order is None and filter is not None and filter.search:
+        return order_by_relevance(filtered, filter.search)
     order = order or TicketOrder()
     key = order.field.value
     if order.field is TicketOrderField.UPDATED and not is_staff(request_actor(request)):

@@ -235,17 +235,31 @@ def select_policy(facts: TicketFacts, policies: Sequence[SlaPolicy]) -> SlaPolic
 
 
 def ticket_policy(ticket: Ticket) -> SlaPolicy | None:
+    return tickets_policies([ticket])[ticket.pk]
+
+
+def tickets_policies(tickets: Sequence[Ticket]) -> dict[int, SlaPolicy | None]:
+    """The policy that applies to each ticket (by id); the tags of all of them in one read."""
     policies = active_policies()
     if not policies:
-        return None
-    needs_tags = any(p.tag_list for p in policies)  # type: ignore[attr-defined]
-    facts = TicketFacts(
-        department_id=ticket.department_id,
-        ticket_type=ticket.ticket_type,
-        tag_ids=frozenset(ticket.tags.values_list("id", flat=True)) if needs_tags else frozenset(),
-        requester_is_guest=requester_is_guest(ticket),
-    )
-    return select_policy(facts, policies)
+        return {t.pk: None for t in tickets}
+    tags: dict[int, set[int]] = {t.pk: set() for t in tickets}
+    if any(p.tag_list for p in policies):  # type: ignore[attr-defined]
+        through = Ticket.tags.through.objects.filter(ticket_id__in=list(tags))
+        for ticket_id, tag_id in through.values_list("ticket_id", "tag_id"):
+            tags[ticket_id].add(tag_id)
+    return {
+        t.pk: select_policy(
+            TicketFacts(
+                department_id=t.department_id,
+                ticket_type=t.ticket_type,
+                tag_ids=frozenset(tags[t.pk]),
+                requester_is_guest=requester_is_guest(t),
+            ),
+            policies,
+        )
+        for t in tickets
+    }
 
 
 # --- the history, and the clocks it gives -------------------------------------------------------
@@ -265,19 +279,45 @@ class History:
 
 
 def ticket_history(ticket: Ticket, now: datetime) -> History:
-    """Read the ticket's history: statuses from its activity timeline, replies from its thread.
+    return tickets_histories([ticket], now)[ticket.pk]
+
+
+def tickets_histories(tickets: Sequence[Ticket], now: datetime) -> dict[int, History]:
+    """Read each ticket's history (two statements for them all): statuses from its activity
+    timeline, replies from its thread.
 
     The ticket row is the truth about the present: a status the timeline does not show yet (an
     activity row still being gathered by ``events.one_activity``) is taken to start now.
     """
+    ids = [t.pk for t in tickets]
+    timelines: dict[int, list[tuple[str, datetime, Any, Any]]] = {pk: [] for pk in ids}
     rows = (
-        TicketActivity.objects.filter(ticket_id=ticket.pk, after__has_key="status")
+        TicketActivity.objects.filter(ticket_id__in=ids, after__has_key="status")
         .order_by("created_at", "id")
-        .values_list("verb", "created_at", "before", "after")
+        .values_list("ticket_id", "verb", "created_at", "before", "after")
     )
+    for ticket_id, *row in rows:
+        timelines[ticket_id].append(tuple(row))
+    threads: dict[int, list[tuple[datetime, bool]]] = {pk: [] for pk in ids}
+    replies = (
+        Reply.objects.filter(ticket_id__in=ids, is_internal_note=False)
+        .order_by("created_at", "id")
+        .values_list("ticket_id", "created_at", "from_agent")
+    )
+    for ticket_id, at, from_agent in replies:
+        threads[ticket_id].append((at, from_agent))
+    return {t.pk: _history(t, timelines[t.pk], threads[t.pk], now) for t in tickets}
+
+
+def _history(
+    ticket: Ticket,
+    timeline: list[tuple[str, datetime, Any, Any]],
+    replies: list[tuple[datetime, bool]],
+    now: datetime,
+) -> History:
     initial = None
     changes = []
-    for verb, at, before, after in rows:
+    for verb, at, before, after in timeline:
         if verb == "created":
             initial = after["status"]
             continue
@@ -287,11 +327,6 @@ def ticket_history(ticket: Ticket, now: datetime) -> History:
     statuses = [(ticket.created_at, initial or ticket.status), *changes]
     if statuses[-1][1] != ticket.status:
         statuses.append((now, ticket.status))
-    replies = (
-        Reply.objects.filter(ticket_id=ticket.pk, is_internal_note=False)
-        .order_by("created_at", "id")
-        .values_list("created_at", "from_agent")
-    )
     return History(statuses=tuple(statuses), replies=tuple(replies))
 
 
@@ -444,38 +479,61 @@ def ticket_sla_recompute(*, ticket: Ticket, now: datetime | None = None) -> list
 
     Runs inside the caller's transaction, under the ticket's row lock. Returns the clocks.
     """
-    if not escalated_settings.SLA["ENABLED"]:
-        return []
+    return tickets_sla_recompute(tickets=[ticket], now=now).get(ticket.pk, [])
+
+
+def tickets_sla_recompute(
+    *, tickets: Sequence[Ticket], now: datetime | None = None
+) -> dict[int, list[SlaClock]]:
+    """:func:`ticket_sla_recompute` for many tickets at once (a sweep's batch), with the same
+    statements whatever their number: the policies' inputs, the histories and the clocks are
+    read for all of them together, and the changed clocks written together."""
+    if not escalated_settings.SLA["ENABLED"] or not tickets:
+        return {}
     now = now or timezone.now()
-    policy = ticket_policy(ticket)
-    targets = policy_targets(policy, ticket.priority) if policy is not None else {}
-    if not targets:
-        SlaClock.objects.filter(ticket_id=ticket.pk).delete()
-        return []
-    assert policy is not None
-    runs = clock_runs(
-        ticket_history(ticket, now),
-        targets=targets,
-        pauses={metric: pause_statuses(policy, metric) for metric in targets},
-        calendar=calendar_for(policy.schedule),
-        now=now,
-    )
-    existing = {(c.metric, c.cycle): c for c in SlaClock.objects.filter(ticket_id=ticket.pk)}
-    last_cycle = {run.metric: run.cycle for run in runs}
-    created, changed, kept = [], [], []
-    for run in runs:
-        clock = existing.pop((run.metric, run.cycle), None)
-        before = None if clock is None else [getattr(clock, f) for f in _RUN_FIELDS]
-        if clock is None:
-            clock = SlaClock(ticket_id=ticket.pk, metric=run.metric, cycle=run.cycle)
-        _apply_run(clock, run, policy, now, is_current=last_cycle[run.metric] == run.cycle)
-        if before is None:
-            created.append(clock)
-        elif before != [getattr(clock, f) for f in _RUN_FIELDS]:
-            changed.append(clock)
-        kept.append(clock)
-    if existing:
-        SlaClock.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
+    unique = list({t.pk: t for t in tickets}.values())
+    policies = tickets_policies(unique)
+    timed = [t for t in unique if _targets(policies[t.pk], t)]
+    histories = tickets_histories(timed, now) if timed else {}
+    existing: dict[int, dict[tuple[str, int], SlaClock]] = {t.pk: {} for t in unique}
+    for clock in SlaClock.objects.filter(ticket_id__in=[t.pk for t in unique]):
+        existing[clock.ticket_id][(clock.metric, clock.cycle)] = clock
+    created: list[SlaClock] = []
+    changed: list[SlaClock] = []
+    gone: list[SlaClock] = []
+    kept: dict[int, list[SlaClock]] = {}
+    for ticket in unique:
+        policy = policies[ticket.pk]
+        targets = _targets(policy, ticket)
+        if not targets:
+            gone += existing[ticket.pk].values()
+            kept[ticket.pk] = []
+            continue
+        assert policy is not None
+        runs = clock_runs(
+            histories[ticket.pk],
+            targets=targets,
+            pauses={metric: pause_statuses(policy, metric) for metric in targets},
+            calendar=calendar_for(policy.schedule),
+            now=now,
+        )
+        mine = existing[ticket.pk]
+        last_cycle = {run.metric: run.cycle for run in runs}
+        kept[ticket.pk] = []
+        for run in runs:
+            key = (run.metric, run.cycle)
+            found = mine.pop(key) if key in mine else None
+            before = None if found is None else [getattr(found, f) for f in _RUN_FIELDS]
+            clock = found or SlaClock(ticket_id=ticket.pk, metric=run.metric, cycle=run.cycle)
+            _apply_run(clock, run, policy, now, is_current=last_cycle[run.metric] == run.cycle)
+            if before is None:
+                created.append(clock)
+            elif before != [getattr(clock, f) for f in _RUN_FIELDS]:
+                changed.append(clock)
+            kept[ticket.pk].append(clock)
+        gone += mine.values()
+    if gone:
+        SlaClock.objects.filter(pk__in=[c.pk for c in gone]).delete()
     if created:
         SlaClock.objects.bulk_create(created)
     if changed:
@@ -483,6 +541,10 @@ def ticket_sla_recompute(*, ticket: Ticket, now: datetime | None = None) -> list
             clock.updated_at = now
         SlaClock.objects.bulk_update(changed, [*_RUN_FIELDS, "updated_at"])
     return kept
+
+
+def _targets(policy: SlaPolicy | None, ticket: Ticket) -> dict[str, Target]:
+    return policy_targets(policy, ticket.priority) if policy is not None else {}
 
 
 def _apply_run(

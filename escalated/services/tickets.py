@@ -53,6 +53,8 @@ from escalated.services.common import (
     active_department,
     choice,
     lock_ticket,
+    ticket_save,
+    ticket_transaction,
 )
 from escalated.services.references import next_ticket_reference
 from escalated.services.shared_reads import shared_reads
@@ -351,7 +353,7 @@ def ticket_note_pin(*, reply: Reply, actor: Any, pinned: bool = True) -> Reply:
 
 def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any) -> Ticket:
     """Give the ticket to an agent, or take it from whoever has it (``assignee=None``)."""
-    with transaction.atomic():
+    with ticket_transaction():
         ticket = lock_ticket(ticket)
         require_ticket_action(actor, ticket, TicketAction.WORK)
         if assignee is not None:
@@ -360,7 +362,7 @@ def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any) -> Ticket:
             return ticket
         previous = ticket.assignee
         ticket.assignee = assignee
-        ticket.save(update_fields=["assignee", "updated_at"])
+        ticket_save(ticket, ["assignee"])
         events.record(
             events.TicketAssigned(ticket=ticket, actor=actor, previous=previous, agent=assignee)
         )
@@ -403,7 +405,7 @@ def ticket_status_change(
     action = {Status.CLOSED: TicketAction.CLOSE, Status.REOPENED: TicketAction.REOPEN}.get(
         Status(status), TicketAction.WORK
     )
-    with transaction.atomic():
+    with ticket_transaction():
         ticket = lock_ticket(ticket)
         require_ticket_action(actor, ticket, action)
         old = ticket.status
@@ -418,7 +420,7 @@ def ticket_status_change(
         if follow_transitions:
             require_move(old, status)
         changed = apply_status(ticket, status, timezone.now())
-        ticket.save(update_fields=[*changed, "updated_at"])
+        ticket_save(ticket, changed)
         events.record(
             events.TicketStatusChanged(
                 ticket=ticket, actor=actor, old=old, new=status, reason=reason
@@ -452,14 +454,14 @@ def ticket_escalate(*, ticket: Ticket, actor: Any, reason: str = "") -> Ticket:
 
 def ticket_priority_change(*, ticket: Ticket, actor: Any, priority: str) -> Ticket:
     collect(choice(priority, Priority, field="priority"))
-    with transaction.atomic():
+    with ticket_transaction():
         ticket = lock_ticket(ticket)
         require_ticket_action(actor, ticket, TicketAction.WORK)
         old = ticket.priority
         if old == priority:
             return ticket
         ticket.priority = priority
-        ticket.save(update_fields=["priority", "updated_at"])
+        ticket_save(ticket, ["priority"])
         events.record(
             events.TicketPriorityChanged(ticket=ticket, actor=actor, old=old, new=priority)
         )
@@ -471,14 +473,14 @@ def ticket_department_change(
 ) -> Ticket:
     """Move the ticket to another department's queue (None: to no department)."""
     collect(active_department(department, field="department_id"))
-    with transaction.atomic():
+    with ticket_transaction():
         ticket = lock_ticket(ticket)
         require_ticket_action(actor, ticket, TicketAction.WORK)
         old = ticket.department
         if ticket.department_id == (department.pk if department else None):
             return ticket
         ticket.department = department
-        ticket.save(update_fields=["department", "updated_at"])
+        ticket_save(ticket, ["department"])
         events.record(
             events.TicketDepartmentChanged(ticket=ticket, actor=actor, old=old, new=department)
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from escalated.errors import DomainError, NotAllowed
 from escalated.models import EscalationRule, RuleFiring, Ticket
+from escalated.services.common import TicketBatch
 from escalated.services.escalation.actions import Context, Step, rule_actor, run_steps
 from escalated.services.shared_reads import shared_reads
 
@@ -121,8 +123,14 @@ class Outcome:
         return self
 
 
-# Episodes acted on per transaction: each has its own savepoint, and the batch commits once.
-BATCH = 100
+# Episodes acted on per transaction: the batch's tickets are locked, changed and written
+# together (services.common.TicketBatch), and the batch commits once.
+BATCH = 500
+
+# Actions whose services change only the ticket row, in the batch's memory until it ends: an
+# episode made of them needs no savepoint of its own. Others (notes, tags, notifications,
+# round-robin) write their rows as they go, inside a savepoint per episode.
+IN_MEMORY_ACTIONS = frozenset({"escalate", "change_priority", "assign_to", "change_department"})
 
 
 def act(firing_ids: Iterable[int]) -> Outcome:
@@ -141,54 +149,61 @@ def act(firing_ids: Iterable[int]) -> Outcome:
 
 def _act_batch(firing_ids: list[int]) -> Outcome:
     """Act on the episodes no one else is acting on, and mark them acted in the same
-    transaction: an episode whose actions did not commit is still waiting for the next run."""
+    transaction: an episode whose actions did not commit is still waiting for the next run.
+    The statements are the same for one episode or a batch of them (for actions that change
+    the ticket row; see :data:`IN_MEMORY_ACTIONS`)."""
     outcome = Outcome()
     with transaction.atomic(), shared_reads():
         firings = list(
             RuleFiring.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("rule", "ticket")
+            .select_related("rule")
             .filter(pk__in=firing_ids, acted_at__isnull=True, ended_at__isnull=True)
             .order_by(*ACTING_ORDER)
         )
         done: list[int] = []
+        refused: list[RuleFiring] = []
         targets: dict[tuple[str, int], Any] = {}
-        for firing in firings:
-            try:
-                _run(firing, targets)
-            except (DomainError, NotAllowed) as refusal:
-                _refused(firing, refusal)
-                outcome.refused += 1
-            except Exception:
-                logger.exception(
-                    "Escalation rule episode #%s failed; it will be retried.", firing.pk
-                )
-                outcome.failed += 1
-                continue
-            else:
-                outcome.acted += 1
-            done.append(firing.pk)
+        with TicketBatch(f.ticket_id for f in firings) as tickets:
+            for firing in firings:
+                try:
+                    _run(firing, targets, tickets)
+                except (DomainError, NotAllowed) as refusal:
+                    refused.append(_refused(firing, refusal))
+                    outcome.refused += 1
+                except Exception:
+                    logger.exception(
+                        "Escalation rule episode #%s failed; it will be retried.", firing.pk
+                    )
+                    outcome.failed += 1
+                    continue
+                else:
+                    outcome.acted += 1
+                done.append(firing.pk)
+        if refused:
+            RuleFiring.objects.bulk_update(refused, ["error"])
         RuleFiring.objects.filter(pk__in=done).update(acted_at=timezone.now())
     return outcome
 
 
-def _run(firing: RuleFiring, targets: dict[tuple[str, int], Any]) -> None:
+def _run(firing: RuleFiring, targets: dict[tuple[str, int], Any], tickets: TicketBatch) -> None:
     """Run the rule's actions on the ticket: all of them, or (on any error) none."""
     rule = firing.rule
     steps = [Step(a.get("type"), a.get("value")) for a in rule.actions]
     context = Context(rule.name, rule_actor(rule.name), targets)
-    if len(steps) == 1:  # the service's own transaction is savepoint enough
-        run_steps(firing.ticket, steps, context)
-        return
-    with transaction.atomic():
-        run_steps(firing.ticket, steps, context)
+    in_memory = all(step.type in IN_MEMORY_ACTIONS for step in steps)
+    savepoint = nullcontext() if in_memory else transaction.atomic()
+    with savepoint, tickets.unit(firing.ticket_id) as ticket:
+        run_steps(ticket, steps, context)
 
 
-def _refused(firing: RuleFiring, refusal: Exception) -> None:
-    """Keep why the services said no on the episode; it is not retried."""
+def _refused(firing: RuleFiring, refusal: Exception) -> RuleFiring:
+    """Keep why the services said no on the episode (written with the batch); it is not
+    retried."""
     logger.warning(
         "Escalation rule %r did not act on ticket #%s: %s",
         firing.rule.name,
         firing.ticket_id,
         refusal,
     )
-    RuleFiring.objects.filter(pk=firing.pk).update(error=str(refusal))
+    firing.error = str(refusal)
+    return firing
