@@ -306,9 +306,10 @@ def test_acting_on_a_batch_costs_the_same_statements_for_any_number_of_tickets(
     assert outcome.acted == size
     # Deciding: the rules; end and claim episodes; the episodes waiting (4). Acting, once for
     # the batch: the savepoint, the locked episodes, the locked tickets, the agent and their
-    # departments, one UPDATE of the tickets, one INSERT of the timeline rows, the webhook
-    # endpoints, one INSERT of the outbox rows, marking the episodes acted, the release (11).
-    assert len(queries) == 15
+    # departments, one UPDATE of the tickets, one INSERT of the timeline rows, one UPDATE of
+    # their public activity time (an assignment shows on the customer's page), the webhook
+    # endpoints, one INSERT of the outbox rows, marking the episodes acted, the release (12).
+    assert len(queries) == 16
 
 
 def test_a_batch_keeps_every_guarantee_of_one_change(
