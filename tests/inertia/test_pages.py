@@ -211,3 +211,23 @@ def test_the_agent_sees_the_note_and_its_pin(world: World) -> None:
 
     assert [n["body"] for n in ticket["pinned_notes"]] == ["Secret: refund pending approval"]
     assert any(a["description"] for a in ticket["activities"])
+
+
+def test_a_long_thread_shows_its_newest_replies(world: World) -> None:
+    # Given a thread longer than the page's 100 replies
+    from escalated.models import Reply
+
+    Reply.objects.bulk_create(
+        Reply(ticket=world.ticket, author=world.customer, body=f"Follow-up {n}") for n in range(120)
+    )
+
+    # When the customer opens it
+    ticket = visit(client_for(world.customer), f"/support/tickets/{world.ticket.reference}/")[
+        "props"
+    ]["ticket"]
+
+    # Then the newest replies are there, the oldest beyond the page are not
+    bodies = [r["body"] for r in ticket["replies"]]
+    assert len(bodies) == 100
+    assert "Follow-up 119" in bodies
+    assert "Follow-up 0" not in bodies
