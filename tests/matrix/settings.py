@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from escalated.settings_store import EDITABLE
 from tests.matrix import ADMIN_ONLY, STAFF, Op, only, payload_mutation
 
 MUTATIONS = [
@@ -20,7 +21,7 @@ QUERIES = [
         lambda w: {},
         ADMIN_ONLY,
         count=lambda d: len(d["settings"]),
-        expected_counts={"admin": 7},
+        expected_counts={"admin": len(EDITABLE)},
     ),
     Op(
         "agents",
