@@ -165,6 +165,12 @@ def _b64(text: str) -> str:
             {"f": {"createdBefore": "9999-12-31T23:59:59-14:00"}},
             "filter.createdBefore",
         ),
+        (
+            """mutation($input: ApiTokenCreateInput!) {
+                apiTokenCreate(input: $input) { token } }""",
+            {"input": {"name": "CI", "expiresAt": "2030-01-01T00:00:00"}},
+            "input.expiresAt",
+        ),
     ],
     ids=[
         "NUL in text",
@@ -173,6 +179,7 @@ def _b64(text: str) -> str:
         "negative cursor",
         "year 0",
         "year 10000",
+        "no UTC offset",
     ],
 )
 def test_values_that_would_crash_are_refused_naming_the_argument(

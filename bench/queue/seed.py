@@ -115,12 +115,13 @@ def seed(tickets: int) -> dict[str, Any]:
         cursor.execute(
             f"""
             INSERT INTO escalated_tickets (reference, subject, description, status, priority,
-                ticket_type, channel, created_at, updated_at, first_response_at,
-                assignee_id, department_id, requester_id)
+                ticket_type, channel, created_at, updated_at, public_activity_at,
+                site_reference, first_response_at, assignee_id, department_id, requester_id)
             SELECT 'ESC-' || lpad(n::text, 6, '0'), {_text("n", 4)}, {_text("n + 7", 20)},
                    (%(statuses)s::text[])[1 + n %% 5], (%(priorities)s::text[])[1 + (n / 5) %% 5],
                    'question', 'web',
                    %(now)s - n * interval '1 minute', %(now)s - n * interval '1 minute',
+                   %(now)s - n * interval '1 minute', '',
                    %(now)s - n * interval '1 minute' + interval '5 minutes',
                    CASE WHEN n %% 5 = 4 THEN NULL ELSE %(agent)s + n %% {AGENTS} END,
                    %(department)s + n %% {DEPARTMENTS},

@@ -6,7 +6,8 @@ then fails deep inside, as an unexpected error:
 * text with a NUL character, which PostgreSQL refuses to store or compare;
 * a global id whose node part cannot be its type's primary key (``Ticket:abc``, or a number
   past the database's integer range);
-* a date-time that leaves the calendar once moved to UTC (``0001-01-01T00:00:00+14:00``);
+* a date-time without a UTC offset (compared with aware times, it would crash), or one that
+  leaves the calendar once moved to UTC (``0001-01-01T00:00:00+14:00``);
 * a connection cursor that is not one (or decodes to a negative offset).
 
 The rule walks every argument's value (literal or variable) along its input type, so it covers
@@ -57,8 +58,11 @@ def _datetime_problem(value: Any) -> str | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None  # not a date-time at all: the scalar itself says so
+    if parsed.tzinfo is None:
+        # Compared with aware times everywhere (USE_TZ): a bare local time would be a guess.
+        return "the date-time needs a UTC offset, such as Z or +02:00"
     try:
-        parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)
     except OverflowError:
         return "the date-time is outside the calendar once moved to UTC"
     return None
