@@ -254,8 +254,15 @@ request_started.connect(_mark_stale, dispatch_uid="escalated.settings_store")
 @cache
 def _environment() -> dict[str, str]:
     """The editable keys' environment variables, read once: the environment does not change
-    under a running process, and os.environ is slow to ask on every read of a setting."""
-    return {name: os.environ[e.env] for name, e in EDITABLE.items() if e.env in os.environ}
+    under a running process, and os.environ is slow to ask on every read of a setting. A key whose
+    option parses its own ``ESCALATED_<KEY>`` is left to escalated.conf (see :func:`configured`)."""
+    from escalated.conf import OPTIONS
+
+    return {
+        name: os.environ[e.env]
+        for name, e in EDITABLE.items()
+        if e.env in os.environ and (name not in OPTIONS or OPTIONS[name].env is None)
+    }
 
 
 def forget() -> None:
