@@ -6,6 +6,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +51,10 @@ def gid(obj: Any) -> str:
 # --- services the suite needs ----------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package, driven by Playwright's executable_path
+# The browser suites that also need the built demo frontend: they run only with
+# ESCALATED_TEST_BROWSER=1 (make test-browser, CI's browser steps). Other `browser` tests
+# (GraphiQL's) need only chromium.
+NEEDS_BUILD = ("browser", "browser_live")
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -62,7 +67,20 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         "redis": bool(os.environ.get("ESCALATED_TEST_REDIS")),
         "browser": os.path.exists(CHROMIUM),
     }
+    tests = Path(__file__).parent
+    built = os.environ.get("ESCALATED_TEST_BROWSER") == "1"
     for item in items:
+        if (
+            not built
+            and item.get_closest_marker("browser")
+            and any(Path(item.path).is_relative_to(tests / folder) for folder in NEEDS_BUILD)
+        ):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="browser test: run make test-browser (ESCALATED_TEST_BROWSER=1)"
+                )
+            )
+            continue
         for service, available in have.items():
             if item.get_closest_marker(service) and not available:
                 if require:

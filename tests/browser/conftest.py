@@ -33,22 +33,6 @@ PASSWORDS = {"customer": "customer", "agent": "agent", "admin": "admin"}  # demo
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"></svg>'
 
 
-# The suites that need the built demo frontend; other `browser` tests (GraphiQL's) need only
-# chromium, which the root conftest checks. pytest calls this hook with every item of the run.
-NEEDS_BUILD = (ROOT / "tests" / "browser", ROOT / "tests" / "browser_live")
-
-
-def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    if os.environ.get("ESCALATED_TEST_BROWSER") == "1":
-        return
-    skip = pytest.mark.skip(reason="browser test: run make test-browser (ESCALATED_TEST_BROWSER=1)")
-    for item in items:
-        if item.get_closest_marker("browser") and any(
-            Path(item.path).is_relative_to(folder) for folder in NEEDS_BUILD
-        ):
-            item.add_marker(skip)
-
-
 @dataclass
 class Site:
     """The running demo: its address, its route table and what the seed made."""

@@ -24,7 +24,6 @@ from tests.browser.conftest import (  # noqa: F401
     browser,
     built_frontend,
     chromium_path,
-    pytest_collection_modifyitems,
 )
 from tests.realtime.servers import ROOT, python_json, server
 
