@@ -17,6 +17,8 @@ from escalated.access import (
 )
 from escalated.errors import NotAllowed
 from escalated.models import (
+    Delivery,
+    DeliveryKind,
     GuestAccess,
     InboundEmail,
     Reply,
@@ -282,3 +284,20 @@ def test_participants_stop_at_the_cap(helpdesk: World, deliver: Any, monkeypatch
     ticket = _copied_ticket(deliver, cc="a@x.example, b@x.example, c@x.example")
 
     assert TicketParticipant.objects.filter(ticket=ticket).count() == 2
+
+
+def test_the_assignee_hears_of_a_participants_reply_by_their_name(
+    helpdesk: World, deliver: Any, commit: Any
+) -> None:
+    ticket = helpdesk.ticket
+    with commit():
+        ticket_service.ticket_assign(ticket=ticket, actor=helpdesk.agent, assignee=helpdesk.agent)
+    deliver(message(subject=f"Re: [{ticket.reference}] x", cc="Bea Buyer <bea@partner.example>"))
+    before = set(Delivery.objects.values_list("pk", flat=True))
+
+    deliver(message(sender="bea@partner.example", subject=f"Re: [{ticket.reference}] x"))
+
+    new = Delivery.objects.exclude(pk__in=before).filter(kind=DeliveryKind.EMAIL)
+    assert [(d.recipient, d.payload["template"], d.payload["actor"]) for d in new] == [
+        ("alan@example.com", "customer_reply", "Bea Buyer")
+    ]
