@@ -48,6 +48,7 @@ from escalated.graphql.enums import (
 from escalated.graphql.enums import Role as RoleEnum
 from escalated.services.attachments import attachment_link, attachment_path
 from escalated.services.macros import macro_actions
+from escalated.services.participants import MAX_PARTICIPANTS
 from escalated.services.routing import agent_availability
 
 if TYPE_CHECKING:
@@ -510,7 +511,7 @@ class TicketNode(relay.Node):
     def participants(self, root: models.Ticket, info: Info) -> list[TicketParticipantType]:
         if not is_staff(viewer(info)):
             return []
-        return list(root.participants.all())
+        return list(root.participants.all())[:MAX_PARTICIPANTS]
 
     @strawberry_django.field(
         prefetch_related=[_latest_reply_prefetch],
