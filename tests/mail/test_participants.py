@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from escalated.access import (
@@ -30,7 +31,7 @@ from escalated.models import (
 from escalated.services import participants as participant_service
 from escalated.services import tickets as ticket_service
 from escalated.services.message_ids import reply_address
-from tests.conftest import World, data_of, gid
+from tests.conftest import World, data_of, gid, make_user
 from tests.mail.messages import message
 
 
@@ -301,3 +302,22 @@ def test_the_assignee_hears_of_a_participants_reply_by_their_name(
     assert [(d.recipient, d.payload["template"], d.payload["actor"]) for d in new] == [
         ("alan@example.com", "customer_reply", "Bea Buyer")
     ]
+
+
+def test_the_admin_lists_participants_and_can_remove_but_not_add_them(
+    helpdesk: World, deliver: Any
+) -> None:
+    ticket = _copied_ticket(deliver)
+    participant = TicketParticipant.objects.get(ticket=ticket)
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/escalated/ticketparticipant/")
+    assert listing.status_code == 200 and b"bob@partner.example" in listing.content
+    page = client.get(f"/admin/escalated/ticket/{ticket.pk}/change/")
+    assert page.status_code == 200 and b"ticket participants" in page.content.lower()
+    assert client.get("/admin/escalated/ticketparticipant/add/").status_code == 403
+
+    url = f"/admin/escalated/ticketparticipant/{participant.pk}/delete/"
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not TicketParticipant.objects.filter(ticket=ticket).exists()
