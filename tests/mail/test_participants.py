@@ -257,6 +257,23 @@ def test_staff_see_the_participants_and_customers_do_not(
     assert mine["participants"] == []
 
 
+def test_a_guest_does_not_see_who_is_copied_on_their_ticket(
+    helpdesk: World, deliver: Any, gql: Any
+) -> None:
+    headers = helpdesk.guest_headers()
+    ticket = helpdesk.guest_ticket
+    deliver(
+        message(
+            sender="gus@example.org", subject=f"Re: [{ticket.reference}] x", cc="eve@example.org"
+        )
+    )
+    assert TicketParticipant.objects.filter(ticket=ticket, email="eve@example.org").exists()
+
+    node = data_of(gql(TICKET, {"id": gid(ticket)}, headers=headers))["node"]
+
+    assert node["reference"] == ticket.reference and node["participants"] == []
+
+
 def test_the_participants_cost_the_same_for_one_ticket_or_many(
     helpdesk: World, deliver: Any, gql: Any
 ) -> None:
