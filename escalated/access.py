@@ -82,14 +82,16 @@ class ParticipantActor:
     """A participant of one ticket (someone copied on its email) writing to it by email.
 
     Made only by the inbound email pipeline (escalated.mail.threading), from the sender's address
-    matching a :class:`~escalated.models.TicketParticipant`; no web, GraphQL or websocket door
-    accepts one. It may reply on that ticket, publicly, and nothing else: not see it in a portal,
-    not reopen, close or rate it, never read or write a note. ``user``: the participant's account,
-    when their address has one (the reply is then credited to it).
+    matching a :class:`~escalated.models.TicketParticipant`, and on a hub for a site's
+    participant's reply (escalated.hub.receive, from a signed event; ``participant_id`` None);
+    no web, GraphQL or websocket door accepts one. It may reply on that ticket, publicly, and
+    nothing else: not see it in a portal, not reopen, close or rate it, never read or write a
+    note. ``user``: the participant's account, when their address has one (the reply is then
+    credited to it).
     """
 
     ticket_id: int
-    participant_id: int
+    participant_id: int | None
     name: str
     email: str
     user: Any = field(default=None, compare=False)
