@@ -1,9 +1,9 @@
 """Inbound email benchmark: 1,000 messages through the Mailgun webhook, and 1,000 through one
 IMAP pass (pymap on loopback), each stored, processed and threaded as in production.
 
-    .venv/bin/python bench/inbound.py --messages 1000
+    .venv/bin/python -m bench.inbound --messages 1000
     ESCALATED_TEST_DB=postgres ESCALATED_TEST_DB_NAME=bench_escalated_inbound \\
-        .venv/bin/python bench/inbound.py --messages 1000
+        .venv/bin/python -m bench.inbound --messages 1000
 
 Half the messages open guest tickets (strangers, the heaviest path: a guest, a token, a magic
 link email in the outbox), the other half are those guests' replies, threaded by In-Reply-To.

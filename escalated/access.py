@@ -35,6 +35,9 @@ class Role(StrEnum):
     SYSTEM = "system"
     # Someone holding a guest ticket's magic link: sees that one ticket and nothing else.
     GUEST = "guest"
+    # Someone copied on a ticket's email, answering it by email: replies on that one ticket and
+    # does nothing else. Never a viewer: no door signs anyone in as a participant.
+    PARTICIPANT = "participant"
 
 
 STAFF_ROLES = frozenset({Role.AGENT, Role.ADMIN, Role.SYSTEM})
@@ -74,8 +77,35 @@ class GuestActor:
         return f"guest:{self.email}"
 
 
+@dataclass(frozen=True)
+class ParticipantActor:
+    """A participant of one ticket (someone copied on its email) writing to it by email.
+
+    Made only by the inbound email pipeline (escalated.mail.threading), from the sender's address
+    matching a :class:`~escalated.models.TicketParticipant`, and on a hub for a site's
+    participant's reply (escalated.hub.receive, from a signed event; ``participant_id`` None);
+    no web, GraphQL or websocket door accepts one. It may reply on that ticket, publicly, and
+    nothing else: not see it in a portal, not reopen, close or rate it, never read or write a
+    note. ``user``: the participant's account, when their address has one (the reply is then
+    credited to it).
+    """
+
+    ticket_id: int
+    participant_id: int | None
+    name: str
+    email: str
+    user: Any = field(default=None, compare=False)
+    pk: None = None
+    id: None = None
+    is_authenticated: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"participant:{self.email}"
+
+
 User: TypeAlias = "AbstractBaseUser | AnonymousUser"
-Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor | GuestActor"
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor | GuestActor | ParticipantActor"
 
 _ROLE_CACHE = "_escalated_role"
 _DEPARTMENTS_CACHE = "_escalated_department_ids"
@@ -106,6 +136,8 @@ def role_of(actor: Any) -> Role:
         return Role.SYSTEM
     if isinstance(actor, GuestActor):
         return Role.GUEST
+    if isinstance(actor, ParticipantActor):
+        return Role.PARTICIPANT
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Role.ANONYMOUS
     cached = getattr(actor, _ROLE_CACHE, None)
@@ -170,7 +202,7 @@ def ticket_scope(actor: Any, via: str = "") -> Q | None:
         )
     if role is Role.CUSTOMER:
         return Q(**{f"{via}requester_id": actor.pk})
-    if role is Role.GUEST:
+    if role in (Role.GUEST, Role.PARTICIPANT):
         return Q(**{f"{via}pk": actor.ticket_id})
     return Q(pk__in=[])
 
@@ -201,6 +233,8 @@ def can_see_ticket(actor: Any, ticket: Ticket) -> bool:
         )
     if role in (Role.CUSTOMER, Role.GUEST):
         return is_requester(actor, ticket)
+    if role is Role.PARTICIPANT:
+        return ticket.pk == actor.ticket_id
     return False
 
 
@@ -325,6 +359,8 @@ def require_ticket_action(actor: Any, ticket: Ticket, action: TicketAction) -> N
         return
     if action in (TicketAction.VIEW, TicketAction.REPLY):
         return
+    if role_of(actor) is Role.PARTICIPANT:
+        raise NotAllowed("Someone copied on a ticket may only answer it.")
     if action is TicketAction.REOPEN:
         if role_of(actor) is Role.GUEST:
             raise NotAllowed("A guest link cannot reopen a ticket; reply, or ask the support team.")
@@ -342,7 +378,9 @@ _kept_in_sight: contextvars.ContextVar[frozenset[tuple[Any, int]]] = contextvars
 
 
 def _actor_key(actor: Any) -> Any:
-    return actor.label if isinstance(actor, SystemActor) else getattr(actor, "pk", None)
+    if isinstance(actor, SystemActor | ParticipantActor):
+        return actor.label
+    return getattr(actor, "pk", None)
 
 
 def _in_sight(actor: Any, ticket: Ticket) -> bool:

@@ -29,6 +29,7 @@ from escalated.models import (
     Tag,
     Ticket,
     TicketActivity,
+    TicketParticipant,
     TicketPresence,
     Webhook,
 )
@@ -57,6 +58,14 @@ class ReplyInline(ReadOnly, admin.TabularInline):
     fields = ("author", "is_internal_note", "is_pinned", "body", "created_at")
     readonly_fields = ("created_at",)
     raw_id_fields = ("author",)
+
+
+class ParticipantInline(ReadOnly, admin.TabularInline):
+    model = TicketParticipant
+    extra = 0
+    fields = ("email", "name", "user", "created_at")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("user",)
 
 
 @admin.register(Reply)
@@ -92,7 +101,7 @@ class TicketAdmin(ReadOnly, admin.ModelAdmin):
         "closed_at",
         "last_customer_message_at",
     )
-    inlines = [ReplyInline]
+    inlines = [ReplyInline, ParticipantInline]
     date_hierarchy = "created_at"
 
 
@@ -165,6 +174,17 @@ class GuestAccessAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # guests open tickets themselves; rotate links with guestTokenRotate
+
+
+@admin.register(TicketParticipant)
+class TicketParticipantAdmin(admin.ModelAdmin):
+    list_display = ("email", "name", "ticket", "user", "created_at")
+    search_fields = ("email", "name", "ticket__reference")
+    raw_id_fields = ("ticket", "user", "inbound_email")
+    readonly_fields = ("ticket", "email", "inbound_email", "created_at")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # people are copied in by email; deleting one stops their replies
 
 
 @admin.register(AgentProfile)

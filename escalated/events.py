@@ -27,7 +27,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from escalated import signals
-from escalated.access import GuestActor, SystemActor
+from escalated.access import GuestActor, ParticipantActor, SystemActor
 from escalated.models import (
     Attachment,
     Department,
@@ -54,11 +54,15 @@ def person(actor: Any) -> Any:
     """The user behind an actor, or None for rules and commands."""
     if actor is None or isinstance(actor, SystemActor):
         return None
+    if isinstance(actor, ParticipantActor):
+        return actor.user
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def actor_label(actor: Any) -> str:
     """How an actor who is not a user is named on the timeline and on replies."""
+    if isinstance(actor, ParticipantActor):
+        return "" if actor.user is not None else actor.label
     return actor.label if isinstance(actor, SystemActor | GuestActor) else ""
 
 
@@ -382,7 +386,8 @@ class GuestTicketClaimed(TicketEvent):
 @dataclass(frozen=True, kw_only=True)
 class EmailReceived(TicketEvent):
     """An inbound email reached the ticket: it opened it, or ``reply`` is what it added.
-    ``refused`` names the files it carried that the attachment limits turned away, with why."""
+    ``refused`` names the files it carried that the attachment limits turned away, with why;
+    ``participants`` the addresses it copied in that became the ticket's participants."""
 
     verb = "email_received"
     inbound_email_id: int
@@ -390,6 +395,7 @@ class EmailReceived(TicketEvent):
     message_id: str
     reply: Reply | None = None
     refused: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()
 
     def change(self) -> Change:
         after: dict[str, Any] = {
@@ -401,6 +407,8 @@ class EmailReceived(TicketEvent):
             after["reply_id"] = self.reply.pk
         if self.refused:
             after["refused_attachments"] = list(self.refused)
+        if self.participants:
+            after["participants_added"] = list(self.participants)
         return {}, after
 
 

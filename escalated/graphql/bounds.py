@@ -22,6 +22,7 @@ from escalated.models import MAX_RATING, MIN_RATING, Priority, Status
 from escalated.services.escalation.rules import MAX_ACTIONS as MAX_RULE_ACTIONS
 from escalated.services.escalation.rules import MAX_CONDITIONS
 from escalated.services.macros import MAX_ACTIONS
+from escalated.services.participants import MAX_PARTICIPANTS
 from escalated.services.reports import MAX_REPORT_DAYS
 from escalated.settings_store import EDITABLE
 
@@ -49,6 +50,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Reply.attachments": files_per_message,
     # Limited where they are made.
     "Macro.actions": _fixed(MAX_ACTIONS),
+    # Cut there too: two emails processed at once may each add the last one.
+    "Ticket.participants": _fixed(MAX_PARTICIPANTS),
     "EscalationRule.conditions": _fixed(MAX_CONDITIONS),
     "EscalationRule.actions": _fixed(MAX_RULE_ACTIONS),
     "Report.byStatus": _fixed(len(Status.values)),

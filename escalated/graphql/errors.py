@@ -56,7 +56,8 @@ def refusal(actor: Any, message: str) -> GraphQLError:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_SIGNED_IN = frozenset(Role) - {Role.ANONYMOUS, Role.GUEST}
+# A participant is never a viewer (only inbound email acts as one), so admitted nowhere.
+_SIGNED_IN = frozenset(Role) - {Role.ANONYMOUS, Role.GUEST, Role.PARTICIPANT}
 
 
 def mutation_payload(resolver: F) -> F:

@@ -48,6 +48,7 @@ from escalated.graphql.enums import (
 from escalated.graphql.enums import Role as RoleEnum
 from escalated.services.attachments import attachment_link, attachment_path
 from escalated.services.macros import macro_actions
+from escalated.services.participants import MAX_PARTICIPANTS
 from escalated.services.routing import agent_availability
 
 if TYPE_CHECKING:
@@ -398,6 +399,27 @@ class MacroNode(relay.Node):
         return visible_own_or_shared(viewer(info), queryset)
 
 
+@strawberry_django.type(
+    models.TicketParticipant,
+    name="TicketParticipant",
+    description="Someone copied on a ticket's email (not its requester): they may answer the "
+    "ticket by email, as a public reply; they have no portal access and never see internal "
+    "notes.",
+)
+class TicketParticipantType:
+    email: str
+    name: str = strawberry_django.field(
+        description="As their email client named them; may be empty."
+    )
+    created_at: datetime = strawberry_django.field(description="When they were first copied in.")
+
+
+def _participants_prefetch(info: Info) -> Prefetch[Any]:
+    """The participants, for staff; for anyone else no rows and no statement."""
+    rows = models.TicketParticipant.objects.all()
+    return Prefetch("participants", queryset=rows if is_staff(viewer(info)) else rows.none())
+
+
 def _latest_reply_prefetch(info: Info) -> Prefetch[Any]:
     """Each ticket's newest reply the viewer may read, in one query for the whole page."""
     staff = is_staff(viewer(info))
@@ -480,6 +502,16 @@ class TicketNode(relay.Node):
     @strawberry_django.field(prefetch_related=["tags"], description="Tags (staff only).")
     def tags(self, root: models.Ticket, info: Info) -> list[TagNode]:
         return list(root.tags.all()) if is_staff(viewer(info)) else []
+
+    @strawberry_django.field(
+        prefetch_related=[_participants_prefetch],
+        description="People copied on the ticket's email, oldest first (staff only; empty for "
+        "others).",
+    )
+    def participants(self, root: models.Ticket, info: Info) -> list[TicketParticipantType]:
+        if not is_staff(viewer(info)):
+            return []
+        return list(root.participants.all())[:MAX_PARTICIPANTS]
 
     @strawberry_django.field(
         prefetch_related=[_latest_reply_prefetch],

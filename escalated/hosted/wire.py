@@ -11,7 +11,7 @@ The envelope (the wire format of the product's hosted sites)::
                    "tags": [slug, ...], "requester": {"id", "name", "email"}, ...},
         "changed": ["status"],            # synced fields the event changed
         "tags_added": [{"slug", "name"}], "tags_removed": [{"slug", "name"}],
-        "actor": {"id", "name", "staff"},
+        "actor": {"id", "name", "staff"},  # id "participant:<email>": someone copied in
         "reply": {"body", "internal"},    # reply.created and note.created
         "changes": {"before": {...}, "after": {...}}}}  # the activity row's record
 
@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from escalated import events
-from escalated.access import SystemActor, is_staff
+from escalated.access import ParticipantActor, SystemActor, is_staff
 from escalated.models import Delivery, GuestAccess, Status, SyncState, Tag, Ticket
 from escalated.services import outbox, sync
 from escalated.services import tickets as service
@@ -117,7 +117,15 @@ def _requester(ticket: Ticket) -> dict[str, Any]:
     return {"id": None, "name": "", "email": ""}
 
 
+PARTICIPANT_PREFIX = "participant:"
+
+
 def _actor(actor: Any) -> dict[str, Any]:
+    if isinstance(actor, ParticipantActor):
+        # Not the person behind any account on the other side: the receiver makes a participant
+        # of that one ticket (escalated.hub.receive), who may reply there and nothing else.
+        name = actor.name or actor.email
+        return {"id": f"{PARTICIPANT_PREFIX}{actor.email}", "name": name, "staff": False}
     user = events.person(actor)
     if user is not None:
         return {"id": str(user.pk), "name": events.display_name(user), "staff": is_staff(user)}

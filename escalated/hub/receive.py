@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from escalated.access import SystemActor
+from escalated.access import ParticipantActor, SystemActor
 from escalated.errors import DomainError, NotAllowed
 from escalated.hosted import wire
 from escalated.models import Site, Ticket
@@ -113,7 +113,14 @@ def _apply(site: Site, data: dict[str, Any]) -> None:
     )
     author: Any = actor
     remote = payload.get("actor", {})
-    if not remote.get("staff") and remote.get("id"):
+    remote_id = str(remote.get("id") or "")
+    if not remote.get("staff") and remote_id.startswith(wire.PARTICIPANT_PREFIX):
+        # Someone copied on the site's ticket: a participant of this ticket here too, on the
+        # site's word (the event is signed), with no account and no rights beyond replying.
+        email = remote_id.removeprefix(wire.PARTICIPANT_PREFIX)
+        name = str(remote.get("name") or email)
+        author = ParticipantActor(ticket_id=ticket.pk, participant_id=None, name=name, email=email)
+    elif not remote.get("staff") and remote_id:
         author = sync.site_person(site=site, remote=remote)
     if data["event"] == "ticket.created":
         # The new ticket is the snapshot: its fields' clocks start at the event's time.

@@ -24,6 +24,8 @@ class ParsedEmail:
     sender: str
     sender_name: str
     recipients: list[str]
+    # (display name, lower-cased address) of everyone copied (Cc), in order.
+    cc: list[tuple[str, str]]
     subject: str
     in_reply_to: str
     references: str
@@ -54,6 +56,7 @@ def parse(raw: bytes) -> ParsedEmail:
         sender=(sender.addr_spec if sender else "").lower(),
         sender_name=(sender.display_name if sender else "") or "",
         recipients=recipients,
+        cc=[(a.display_name or "", a.addr_spec.lower()) for a in message.cc if a.addr_spec],
         subject=" ".join(str(message.subject or "").split()),
         in_reply_to=str(message.get("In-Reply-To", "")),
         references=str(message.get("References", "")),

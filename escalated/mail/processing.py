@@ -33,7 +33,7 @@ from escalated.models import (
     Status,
     Ticket,
 )
-from escalated.services import guests
+from escalated.services import guests, participants
 from escalated.services import tickets as ticket_service
 from escalated.services.attachments import attachments_check
 from escalated.services.text import MAX_BODY, MAX_SUBJECT
@@ -86,6 +86,9 @@ def _process(inbound: InboundEmail, email: ParsedEmail) -> None:
             inbound.reason = "unknown sender, and guest tickets are off"
             return
         ticket, reply = created, None
+    copied = participants.ticket_participants_add(
+        ticket=ticket, copied=email.cc, sender=email.sender, inbound_email=inbound
+    )
     events.record(
         events.EmailReceived(
             ticket=ticket,
@@ -95,6 +98,7 @@ def _process(inbound: InboundEmail, email: ParsedEmail) -> None:
             message_id=inbound.message_id,
             reply=reply,
             refused=tuple(refused),
+            participants=tuple(p.email for p in copied),
         )
     )
     inbound.status, inbound.reason = InboundStatus.PROCESSED, ""

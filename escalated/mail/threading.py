@@ -3,8 +3,9 @@
 Candidates, in order: a ticket reference in the subject (``[ESC-00042]``), the Message-IDs in
 In-Reply-To and References (ours, or those of mail we received on a ticket), then a signed reply
 address (``support+<id>-<tag>@…``). The first candidate whose sender may reply on it wins: the
-requester (an account or the guest who opened it), or staff who can see it. Anyone else gets a
-new ticket, so quoting someone's reference never writes into their ticket.
+requester (an account or the guest who opened it), staff who can see it, or a participant (someone
+copied on one of its emails, escalated.services.participants). Anyone else gets a new ticket, so
+quoting someone's reference never writes into their ticket.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from django.contrib.auth import get_user_model
 from escalated.access import TicketAction, require_ticket_action
 from escalated.errors import NotAllowed
 from escalated.mail.parsing import SUBJECT_REFERENCE, ParsedEmail
-from escalated.models import GuestAccess, InboundEmail, Ticket
+from escalated.models import GuestAccess, InboundEmail, Ticket, TicketParticipant
 from escalated.services.guests import guest_actor
 from escalated.services.message_ids import ticket_id_from_addresses, ticket_id_from_headers
+from escalated.services.participants import participant_actor
 
 _ANGLE_IDS = re.compile(r"<[^<>\s]+>")
 
@@ -60,17 +62,23 @@ def _candidates(email: ParsedEmail) -> list[int]:
 
 
 def _actor_on(ticket: Ticket, user: Any, address: str) -> Any:
-    """Who the sender is on ``ticket``, if they may reply on it; else None."""
+    """Who the sender is on ``ticket``, if they may reply on it; else None. Their own rights
+    first (requester, staff; a guest requester by address), then a participant's."""
     if user is not None:
         try:
             require_ticket_action(user, ticket, TicketAction.REPLY)
         except NotAllowed:
-            return None
-        return user
-    access = GuestAccess.objects.filter(
-        ticket=ticket, email=address, claimed_at__isnull=True
-    ).first()
-    return guest_actor(access) if access is not None else None
+            pass
+        else:
+            return user
+    else:
+        access = GuestAccess.objects.filter(
+            ticket=ticket, email=address, claimed_at__isnull=True
+        ).first()
+        if access is not None:
+            return guest_actor(access)
+    participant = TicketParticipant.objects.filter(ticket=ticket, email=address).first()
+    return participant_actor(participant, user) if participant is not None else None
 
 
 def thread_of(email: ParsedEmail) -> Thread:

@@ -25,6 +25,7 @@ from escalated.models.tickets import (
     Status,
     Ticket,
     TicketFollower,
+    TicketParticipant,
     TicketType,
 )
 from escalated.models.tokens import ApiToken, TokenScope
@@ -75,6 +76,7 @@ __all__ = [
     "Ticket",
     "TicketActivity",
     "TicketFollower",
+    "TicketParticipant",
     "TicketPresence",
     "TicketType",
     "TokenScope",

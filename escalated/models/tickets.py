@@ -1,4 +1,5 @@
-"""The ticket aggregate: tickets, their replies and notes, followers, and the reference counter."""
+"""The ticket aggregate: tickets, their replies and notes, followers, participants, and the
+reference counter."""
 
 from __future__ import annotations
 
@@ -216,6 +217,51 @@ class TicketFollower(models.Model):
 
     def __str__(self) -> str:
         return f"user #{self.user_id} follows ticket #{self.ticket_id}"
+
+
+class TicketParticipant(models.Model):
+    """Someone copied (Cc) on an email that reached the ticket, other than its requester and
+    our own addresses. They may answer the ticket by email, as a public reply in their name;
+    they get no portal access, no notification emails, and never see notes
+    (escalated.access.ParticipantActor)."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="participants", verbose_name=_("ticket")
+    )
+    # Lower-cased: a reply is matched to its participant by the sender's address.
+    email = models.EmailField(_("email"))
+    name = models.CharField(_("name"), max_length=150, blank=True, default="")
+    # The account with this address when they were copied, if any: their replies are theirs.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="escalated_participations",
+        verbose_name=_("account"),
+    )
+    # The email that copied them in.
+    inbound_email = models.ForeignKey(
+        "escalated.InboundEmail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("copied on email"),
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        db_table = table_name("ticket_participants")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "email"], name="esc_participant_unique"),
+        ]
+        verbose_name = _("ticket participant")
+        verbose_name_plural = _("ticket participants")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> on ticket #{self.ticket_id}".strip()
 
 
 class Counter(models.Model):

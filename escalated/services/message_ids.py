@@ -116,3 +116,18 @@ def is_own_message_id(value: str | None) -> bool:
     """Whether ``value`` is the Message-ID of an email this site sent (a loop coming back)."""
     match = _MESSAGE_ID.fullmatch((value or "").strip())
     return match is not None and hmac.compare_digest(_tag(int(match.group(1))), match.group(2))
+
+
+def is_own_address(address: str | None) -> bool:
+    """Whether ``address`` is one of ours: the inbound support address (with or without a
+    ``+tag``, whether or not inbound email is on) or the address notifications are sent from."""
+    user, _, host = (address or "").strip().lower().rpartition("@")
+    if not user:
+        return False
+    ours = [escalated_settings.INBOUND_EMAIL_ADDRESS, escalated_settings.EMAIL_FROM]
+    ours.append(settings.DEFAULT_FROM_EMAIL)
+    for configured in ours:
+        local, _, domain = parseaddr(str(configured or ""))[1].lower().rpartition("@")
+        if local and host == domain and user.partition("+")[0] == local.partition("+")[0]:
+            return True
+    return False

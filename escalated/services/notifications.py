@@ -37,6 +37,7 @@ from django.template.loader import render_to_string
 from escalated import events
 from escalated.access import (
     GuestActor,
+    ParticipantActor,
     SystemActor,
     TicketAction,
     can_see_ticket,
@@ -269,6 +270,8 @@ ROUTES: dict[type[TicketEvent], Route] = {
 def _actor_name(actor: Any) -> str:
     if isinstance(actor, SystemActor):
         return actor.label
+    if isinstance(actor, ParticipantActor) and actor.user is None:
+        return actor.name or actor.email
     user = person(actor)
     return display_name(user) if user is not None else ""
 

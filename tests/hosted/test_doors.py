@@ -11,9 +11,10 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from escalated.models import Delivery, DeliveryKind, Status, Ticket
+from escalated.models import Delivery, DeliveryKind, Status, Ticket, TicketParticipant
 from escalated.services import guests
 from escalated.services import tickets as service
+from escalated.services.participants import participant_actor
 from escalated.services.sla_check import sla_check
 from tests.conftest import World
 from tests.outbox.peers import HttpReceiver
@@ -82,3 +83,23 @@ def test_an_sla_sweeps_batch_is_pushed(
 
     for ticket in opened:
         assert _pushed(ticket)[-1] == (2, "sla.breached")
+
+
+def test_a_participants_reply_is_pushed_as_a_participants(
+    world: World, hub_receiver: HttpReceiver, settings: Any
+) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, "OUTBOX": {"DELIVERY": "worker"}}
+    copied = TicketParticipant.objects.create(
+        ticket=world.ticket, email="otto@example.com", name="Otto", user=world.other_customer
+    )
+    bob = participant_actor(copied, world.other_customer)
+
+    service.ticket_reply(ticket=world.ticket, author=bob, body="Me too")
+
+    row = Delivery.objects.filter(kind=DeliveryKind.HUB, event="reply.created").latest("pk")
+    # Never as the account: on the hub, that account is no one on this ticket.
+    assert row.payload["payload"]["actor"] == {
+        "id": "participant:otto@example.com",
+        "name": "Otto",
+        "staff": False,
+    }

@@ -119,6 +119,24 @@ def test_events_apply_in_ticket_order_and_an_early_one_is_refused_retryably(
     )
 
 
+def test_a_sites_participants_reply_is_a_participants_reply_here(hub: dict[str, Any]) -> None:
+    post(created(), hub["shop_key"])
+    actor = {"id": "participant:bob@partner.example", "name": "Bob", "staff": False}
+    body = event("reply.created", "ESC-00001", 2, reply={"body": "Me too", "internal": False})
+    body["payload"]["actor"] = actor
+
+    answer = post(body, hub["shop_key"])
+
+    assert answer.status_code == 200, answer.content
+    [message] = Reply.objects.filter(ticket=Ticket.objects.get())
+    assert (message.body, message.author, message.author_label, message.from_agent) == (
+        "Me too",
+        None,
+        "participant:bob@partner.example",
+        False,
+    )
+
+
 def test_a_wrong_or_revoked_key_changes_nothing(hub: dict[str, Any]) -> None:
     wrong = post(created(), hub["shop_key"][:-2] + "xx")
     bare = Client().post(URL, json.dumps(created()), content_type="application/json")

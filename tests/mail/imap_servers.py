@@ -1,13 +1,17 @@
 """Real IMAP servers on loopback for the tests: pymap (pure Python, in-memory) by default, or the
 Dovecot that .ci/run starts when ESCALATED_TEST_IMAP=dovecot (its address in
-ESCALATED_TEST_IMAP_ADDRESS, ``host:port:user:password``)."""
+ESCALATED_TEST_IMAP_ADDRESS, ``host:port:user:password``; its implicit-TLS port in
+ESCALATED_TEST_IMAPS_PORT, with the CA that signed its certificate in ESCALATED_TEST_IMAP_CA)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,10 +92,10 @@ def _wait_for(port: int, process: subprocess.Popen[bytes] | None = None) -> None
     raise RuntimeError(f"no IMAP server answered on 127.0.0.1:{port}")
 
 
-def imap_server(*, tls: tuple[str, str] | None = None) -> Iterator[ImapServer]:
+def imap_server(*, tls: tuple[str, str] | None = None, pymap: bool = False) -> Iterator[ImapServer]:
     """A server for one test; ``tls`` (certificate and key files) makes pymap offer STARTTLS
-    (always pymap: the CI Dovecot speaks plain IMAP only)."""
-    if tls is None and os.environ.get("ESCALATED_TEST_IMAP") == "dovecot":
+    (always pymap, as is ``pymap``: the CI Dovecot's certificate is fixed by .ci/run)."""
+    if tls is None and not pymap and os.environ.get("ESCALATED_TEST_IMAP") == "dovecot":
         host, port, user, password = os.environ["ESCALATED_TEST_IMAP_ADDRESS"].split(":", 3)
         server = ImapServer(host, int(port), user, password)
         server.empty()
@@ -124,3 +128,61 @@ def imap_server(*, tls: tuple[str, str] | None = None) -> Iterator[ImapServer]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def tls_front(target: ImapServer, cert: str, key: str) -> Iterator[ImapServer]:
+    """Implicit TLS (IMAPS) in front of a plain IMAP server, as stunnel or a load balancer puts
+    it: pymap speaks STARTTLS only. Each connection's TLS handshake is real (the client checks
+    the certificate); the bytes inside go to ``target`` unchanged."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def serve(raw: socket.socket) -> None:
+        try:
+            client = context.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()  # a client that refused our certificate
+            return
+        upstream = socket.create_connection((target.host, target.port))
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join(10)
+        client.close()
+        upstream.close()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            raw.settimeout(None)
+            worker = threading.Thread(target=serve, args=(raw,), daemon=True)
+            worker.start()
+            threads.append(worker)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        port = int(listener.getsockname()[1])
+        yield ImapServer("127.0.0.1", port, target.user, target.password)
+    finally:
+        stop.set()
+        acceptor.join(5)
+        listener.close()
