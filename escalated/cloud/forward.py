@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -129,9 +130,16 @@ def call(
 def operation(
     user: Any, query: str, variables: dict[str, Any], operation_name: str | None
 ) -> dict[str, Any]:
-    """Run one operation on the hub as ``user``; its result (``data``, ``errors``)."""
-    payload = {"query": query, "variables": variables, "operationName": operation_name}
-    answer = call(user=user, body=json.dumps(payload).encode("utf-8"))
+    """Run one operation on the hub as ``user``; its result (``data``, ``errors``). Files in
+    the variables (a form post's attachments) go as a GraphQL multipart request."""
+    files: dict[str, Any] = {}
+    plain = _without_files(variables, "variables", files)
+    payload = {"query": query, "variables": plain, "operationName": operation_name}
+    if files:
+        body, content_type = _multipart(payload, files)
+        answer = call(user=user, body=body, content_type=content_type)
+    else:
+        answer = call(user=user, body=json.dumps(payload).encode("utf-8"))
     try:
         result = answer.json()
     except ValueError as error:
@@ -141,6 +149,47 @@ def operation(
     if not isinstance(result, dict):
         raise HubUnavailable("The helpdesk service answered with broken JSON.", status=502)
     return result
+
+
+def _without_files(value: Any, path: str, files: dict[str, Any]) -> Any:
+    """``value`` with every uploaded file replaced by None, noting each under its path."""
+    if hasattr(value, "read") and hasattr(value, "name"):
+        files[path] = value
+        return None
+    if isinstance(value, dict):
+        return {key: _without_files(item, f"{path}.{key}", files) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_files(item, f"{path}.{n}", files) for n, item in enumerate(value)]
+    return value
+
+
+def _multipart(payload: dict[str, Any], files: dict[str, Any]) -> tuple[bytes, str]:
+    """The GraphQL multipart request spec's form: ``operations``, ``map``, then the files."""
+    boundary = secrets.token_hex(16)
+    names = {path: str(n) for n, path in enumerate(files)}
+    fields = [
+        ("operations", json.dumps(payload)),
+        ("map", json.dumps({name: [path] for path, name in names.items()})),
+    ]
+    parts: list[bytes] = []
+    for name, text in fields:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + text.encode("utf-8")
+            + b"\r\n"
+        )
+    for path, name in names.items():
+        upload = files[path]
+        upload.seek(0)
+        filename = str(upload.name).rsplit("/", 1)[-1].replace('"', "")
+        kind = getattr(upload, "content_type", None) or "application/octet-stream"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {kind}\r\n\r\n'
+        )
+        parts.append(head.encode("utf-8") + upload.read() + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _excerpt(answer: Answer) -> str:

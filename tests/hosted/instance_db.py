@@ -10,6 +10,7 @@
 * ``people``: create the database, migrate, make two customers and an agent (a department
   member, or on a cloud-mode site a holder of ``escalated.agent``, since the site keeps no
   departments); print their tokens (the acceptance flow of every mode);
+* ``session <username>``: print a signed-in session cookie of that user;
 * ``tables``: print a digest of every row of every Escalated table (a cloud-mode site must
   write none);
 * ``requeue``: make every delivered hub row due again, as it was before its first attempt (the
@@ -103,6 +104,22 @@ def people() -> dict[str, Any]:
     customer = make_user("cora", first="Cora", last="Customer")
     other = make_user("otto", first="Otto", last="Other")
     return {"agent": _token(agent), "customer": _token(customer), "other": _token(other)}
+
+
+def session(username: str) -> dict[str, Any]:
+    """A signed-in browser session of ``username`` (its cookie value), as logging in makes."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = get_user_model().objects.get(username=username)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return {"cookie": settings.SESSION_COOKIE_NAME, "value": store.session_key}
 
 
 def tables() -> dict[str, Any]:
@@ -216,6 +233,8 @@ def main() -> None:
         result = people()
     elif command == "tables":
         result = tables()
+    elif command == "session":
+        result = session(sys.argv[2])
     elif command == "requeue":
         result = requeue()
     elif command == "stream":

@@ -1,0 +1,114 @@
+"""The support pages of a cloud-mode site run their operations on the hub (a real hub process
+behind a real site process): a form post opens the ticket on the hub, the customer's and the
+agent's pages show it, the site's tables stay untouched; with the hub down the pages say the
+helpdesk is unreachable inside the host's layout, and the site's other pages are unaffected."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hosted.instances import Helpdesk, Instance, helpdesk
+from tests.inertia.helpers import INERTIA
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CSRF = "c" * 32  # a token of the client's choosing: Django compares the cookie and the header
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpdesk]:
+    tmp: Path = tmp_path_factory.mktemp("cloud_pages")
+    with helpdesk("cloud", tmp, "sqlite", "unused") as running:
+        yield running
+
+
+def _fetch(
+    instance: Instance,
+    path: str,
+    *,
+    session: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One request, redirects not followed: status, headers, body."""
+    cookies = [f"csrftoken={CSRF}"]
+    if session is not None:
+        cookies.append(f"{session['cookie']}={session['value']}")
+    sent = {"Cookie": "; ".join(cookies), **(headers or {})}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        sent.update({"Content-Type": "application/json", "X-CSRFToken": CSRF})
+    connection = http.client.HTTPConnection(instance.address, timeout=60)
+    try:
+        connection.request("POST" if body is not None else "GET", path, body=data, headers=sent)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def _page(desk: Helpdesk, who: str, path: str) -> dict[str, Any]:
+    status, headers, body = _fetch(
+        desk.front, path, session=desk.front.run("session", who), headers=INERTIA
+    )
+    assert status == 200, (status, body[:500])
+    page: dict[str, Any] = json.loads(body)
+    return page
+
+
+def test_the_pages_run_on_the_hub(desk: Helpdesk) -> None:
+    tables_before = desk.front.run("tables")
+    customer = desk.front.run("session", "cora")
+
+    status, headers, body = _fetch(
+        desk.front,
+        "/support/tickets/",
+        session=customer,
+        body={"subject": "Opened from the page", "description": "Hello.", "priority": "low"},
+        headers=INERTIA,
+    )
+
+    assert status == 303, body[:500]
+    mine = _page(desk, "cora", "/support/")
+    assert mine["component"] == "Escalated/Customer/Index"
+    assert [row["subject"] for row in mine["props"]["tickets"]["data"]] == ["Opened from the page"]
+    queue = _page(desk, "alan", "/support/agent/tickets/")
+    assert queue["component"] == "Escalated/Agent/TicketIndex"
+    assert "Opened from the page" in json.dumps(queue["props"])
+    assert _page(desk, "otto", "/support/")["props"]["tickets"]["data"] == []
+    assert desk.hub is not None
+    [kept] = desk.hub.run("digest")["state"].values()
+    assert kept["subject"] == "Opened from the page"
+    assert desk.front.run("tables") == tables_before, "the cloud-mode site wrote its tables"
+
+
+def test_with_the_hub_down_the_pages_say_so_inside_the_layout(desk: Helpdesk) -> None:
+    assert desk.hub is not None
+    customer = desk.front.run("session", "cora")
+    desk.hub.stop_server()
+    try:
+        status, headers, body = _fetch(desk.front, "/support/", session=customer)
+        assert status == 503
+        page = body.decode()
+        assert "The helpdesk is unreachable" in page
+        assert '<meta name="csrf-token"' in page, "not inside the host's layout"
+        assert "Traceback" not in page
+
+        status, _, body = _fetch(
+            desk.front, "/support/graphql/", session=customer, body={"query": "{ viewer { role } }"}
+        )
+        assert status == 503
+        assert json.loads(body)["errors"][0]["extensions"]["code"] == "HUB_UNAVAILABLE"
+
+        status, _, _ = _fetch(desk.front, "/admin/login/")
+        assert status == 200, "the site's own pages depend on the hub"
+    finally:
+        desk.hub.start_server()
+    assert _page(desk, "cora", "/support/")["component"] == "Escalated/Customer/Index"
