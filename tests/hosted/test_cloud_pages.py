@@ -55,7 +55,7 @@ def _fetch(
 
 
 def _page(desk: Helpdesk, who: str, path: str) -> dict[str, Any]:
-    status, headers, body = _fetch(
+    status, _headers, body = _fetch(
         desk.front, path, session=desk.front.run("session", who), headers=INERTIA
     )
     assert status == 200, (status, body[:500])
@@ -67,7 +67,7 @@ def test_the_pages_run_on_the_hub(desk: Helpdesk) -> None:
     tables_before = desk.front.run("tables")
     customer = desk.front.run("session", "cora")
 
-    status, headers, body = _fetch(
+    status, _headers, body = _fetch(
         desk.front,
         "/support/tickets/",
         session=customer,
@@ -94,7 +94,7 @@ def test_with_the_hub_down_the_pages_say_so_inside_the_layout(desk: Helpdesk) ->
     customer = desk.front.run("session", "cora")
     desk.hub.stop_server()
     try:
-        status, headers, body = _fetch(desk.front, "/support/", session=customer)
+        status, _headers, body = _fetch(desk.front, "/support/", session=customer)
         assert status == 503
         page = body.decode()
         assert "The helpdesk is unreachable" in page
