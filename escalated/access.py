@@ -100,6 +100,12 @@ def bind_to_site(user: Any, *, site_id: int, role: Role) -> None:
     setattr(user, _SITE_BINDING, SiteBinding(site_id=site_id, role=role))
 
 
+def binding_of(actor: Any) -> SiteBinding | None:
+    """How ``actor`` is bound to a site (:func:`bind_to_site`), if it is."""
+    binding: SiteBinding | None = getattr(actor, _SITE_BINDING, None)
+    return binding
+
+
 def site_of(actor: Any) -> int | None:
     """The site ``actor`` acts for (see :func:`bind_to_site`), or None."""
     binding: SiteBinding | None = getattr(actor, _SITE_BINDING, None)

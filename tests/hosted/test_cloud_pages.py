@@ -5,6 +5,8 @@ helpdesk is unreachable inside the host's layout, and the site's other pages are
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.client
 import json
 from collections.abc import Iterator
@@ -12,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from tests.hosted.instances import Helpdesk, Instance, helpdesk
 from tests.inertia.helpers import INERTIA
+from tests.realtime.servers import Socket, socket_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,3 +118,100 @@ def test_with_the_hub_down_the_pages_say_so_inside_the_layout(desk: Helpdesk) ->
     finally:
         desk.hub.start_server()
     assert _page(desk, "cora", "/support/")["component"] == "Escalated/Customer/Index"
+
+
+EVENTS = """subscription($id: ID!) { ticketEvents(ticketId: $id) { kind reply { body } } }"""
+CREATE = """mutation($input: TicketCreateInput!) { ticketCreate(input: $input) {
+  ticket { id } errors { code } } }"""
+PRIORITY = """mutation($input: TicketPriorityChangeInput!) { ticketPriorityChange(input: $input) {
+  errors { code } } }"""
+REPLY = """mutation($input: TicketReplyInput!) { ticketReply(input: $input) { errors { code } } }"""
+NOTE = (
+    """mutation($input: TicketNoteAddInput!) { ticketNoteAdd(input: $input) { errors { code } } }"""
+)
+
+
+async def _socket(desk: Helpdesk, who: str) -> tuple[Any, Socket]:
+    connection = await connect(
+        socket_url(desk.front.address), subprotocols=[Subprotocol("graphql-transport-ws")]
+    )
+    client = Socket(connection)
+    ack = await client.init({"authorization": f"Bearer {desk.people[who]}"})
+    assert ack == {"type": "connection_ack"}, ack
+    return connection, client
+
+
+async def _post(desk: Helpdesk, who: str, query: str, variables: dict[str, Any]) -> Any:
+    return await asyncio.to_thread(desk.front.graphql, desk.people[who], query, variables)
+
+
+@pytest.mark.asyncio
+async def test_a_subscription_through_the_site_hears_what_happens_on_the_hub(
+    desk: Helpdesk,
+) -> None:
+    made = await _post(desk, "customer", CREATE, {"input": {"subject": "Live one"}})
+    ticket = made["ticketCreate"]["ticket"]["id"]
+    sockets = [await _socket(desk, who) for who in ("customer", "agent")]
+    (_, customer), (_, agent) = sockets
+    for _, client in sockets:
+        await client.subscribe("1", EVENTS, {"id": ticket})
+
+    # A subscription joins its group a moment after subscribing: nudge until both hear.
+    pending = {0, 1}
+    for attempt in range(60):
+        priority = ("LOW", "HIGH")[attempt % 2]
+        await _post(desk, "agent", PRIORITY, {"input": {"ticketId": ticket, "priority": priority}})
+        for index in list(pending):
+            with contextlib.suppress(TimeoutError):
+                await sockets[index][1].receive(timeout=0.5)
+                pending.discard(index)
+        if not pending:
+            break
+    assert not pending, "a relayed subscriber never heard anything"
+    for _, client in sockets:
+        with contextlib.suppress(TimeoutError):
+            while True:
+                await client.receive(timeout=1)
+
+    await _post(desk, "agent", REPLY, {"input": {"ticketId": ticket, "body": "On it"}})
+    await _post(desk, "agent", NOTE, {"input": {"ticketId": ticket, "body": "Internal only"}})
+
+    heard = (await customer.receive(timeout=30))["payload"]["data"]["ticketEvents"]
+    assert heard == {"kind": "REPLY_ADDED", "reply": {"body": "On it"}}
+    assert (await agent.receive(timeout=30))["payload"]["data"]["ticketEvents"]["kind"] == (
+        "REPLY_ADDED"
+    )
+    noted = (await agent.receive(timeout=30))["payload"]["data"]["ticketEvents"]
+    assert noted == {"kind": "NOTE_ADDED", "reply": {"body": "Internal only"}}
+    with pytest.raises(TimeoutError):
+        await customer.receive(timeout=2)
+    for connection, _ in sockets:
+        await connection.close()
+
+
+@pytest.mark.asyncio
+async def test_a_relayed_socket_is_refused_without_good_credentials_or_a_hub(
+    desk: Helpdesk,
+) -> None:
+    url = socket_url(desk.front.address)
+    protocol = [Subprotocol("graphql-transport-ws")]
+    async with connect(url, subprotocols=protocol) as connection:
+        await Socket(connection).connection.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer esc_x"}})
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(connection.recv(), 30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+    assert desk.hub is not None
+    desk.hub.stop_server()
+    try:
+        async with connect(url, subprotocols=protocol) as connection:
+            init = {"authorization": f"Bearer {desk.people['agent']}"}
+            await connection.send(json.dumps({"type": "connection_init", "payload": init}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(connection.recv(), 60)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4503, "HUB_UNAVAILABLE")
+    finally:
+        desk.hub.start_server()
