@@ -277,3 +277,37 @@ def test_node_ids_of_another_sites_ticket_name_nothing(hub: dict[str, Any]) -> N
     data = as_site(hub, "blog", "50", "agent", query, variables={"id": gid(ticket)})
 
     assert data["node"] is None
+
+
+def test_a_relayed_socket_is_authenticated_by_key_and_assertion_and_stays_bound(
+    hub: dict[str, Any],
+) -> None:
+    from escalated.access import Role, role_of
+    from escalated.access import site_of as bound_site
+    from escalated.realtime import auth
+    from escalated.realtime.rechecks import _Credentials, reread
+
+    shop = site_of(hub, "shop")
+    init = {
+        "authorization": f"Bearer {hub['shop_key']}",
+        "viewer": viewer(shop.signing_secret, "50", "agent"),
+    }
+
+    identity = auth.authenticate({}, init)
+
+    assert (role_of(identity.user), bound_site(identity.user)) == (Role.AGENT, shop.pk)
+    with pytest.raises(auth.Refused, match="used before"):
+        auth.authenticate({}, init)
+    forged = {**init, "viewer": viewer(site_of(hub, "blog").signing_secret, "50", "agent")}
+    with pytest.raises(auth.Refused, match="does not match"):
+        auth.authenticate({}, forged)
+    anonymous = {**init, "viewer": viewer(shop.signing_secret, None, "anonymous")}
+    with pytest.raises(auth.Refused, match="Sign in first"):
+        auth.authenticate({}, anonymous)
+
+    # The periodic re-read keeps the person's site and role, until the site's key is revoked.
+    [again] = reread([_Credentials(identity.user, None, None)])
+    assert again is not identity.user
+    assert (role_of(again), bound_site(again)) == (Role.AGENT, shop.pk)
+    sites.site_revoke(actor=SystemActor("test"), site=shop)
+    assert reread([_Credentials(identity.user, None, None)]) == [None]
