@@ -205,6 +205,8 @@ class Helpdesk:
     front: Instance
     people: dict[str, Any]
     hub: Instance | None = None
+    # The hub's site key, signing secret and its own agent's token (instance_db hub).
+    hub_people: dict[str, Any] = field(default_factory=dict)
 
 
 @contextmanager
@@ -217,6 +219,7 @@ def helpdesk(mode: str, tmp: Path, engine: str, db_name: str) -> Iterator[Helpde
 
     front = Instance(mode, database(mode), engine, 25, tmp)
     hub = Instance("hub", database("hub"), engine, 25, tmp) if mode == "cloud" else None
+    keys: dict[str, Any] = {}
     try:
         if hub is not None:
             hub.settings = {"HUB": {"ENABLED": True}, **LOOPBACK}
@@ -231,7 +234,7 @@ def helpdesk(mode: str, tmp: Path, engine: str, db_name: str) -> Iterator[Helpde
             hub.start_server()
         people = front.run("people")
         front.start_server()
-        yield Helpdesk(mode, front, people, hub)
+        yield Helpdesk(mode, front, people, hub, keys)
     finally:
         front.stop()
         if hub is not None:
