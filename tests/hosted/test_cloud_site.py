@@ -306,3 +306,38 @@ def test_the_sites_own_pages_are_unaffected_when_the_hub_is_down(settings: Any, 
     # GraphiQL's page is the site's own, served without asking the hub.
     page = Client().get("/support/graphql/", headers={"Accept": "text/html"})
     assert page.status_code == 200 and b"graphiql" in page.content.lower()
+
+
+def test_a_pages_files_go_to_the_hub_as_a_graphql_multipart_request(
+    stand_in: StandIn, db: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from escalated.cloud import forward
+
+    upload = SimpleUploadedFile("notes.txt", b"file body", content_type="text/plain")
+    variables = {"input": {"ticketId": "VGlj", "body": "See file", "attachments": [upload]}}
+
+    forward.operation(make_user("cora"), "mutation M { x }", variables, "M")
+
+    [call] = stand_in.calls
+    kind = call["headers"]["Content-Type"]
+    assert kind.startswith("multipart/form-data; boundary=")
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {kind}\r\n\r\n".encode() + call["body"]
+    )
+    parts = {
+        part.get_param("name", header="content-disposition"): part for part in message.iter_parts()
+    }
+    operations = json.loads(parts["operations"].get_content())
+    assert operations["variables"]["input"] == {
+        "ticketId": "VGlj",
+        "body": "See file",
+        "attachments": [None],
+    }
+    assert json.loads(parts["map"].get_content()) == {"0": ["variables.input.attachments.0"]}
+    assert parts["0"].get_filename() == "notes.txt"
+    assert parts["0"].get_content() == "file body"
