@@ -18,6 +18,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -192,6 +193,71 @@ def _multipart(payload: dict[str, Any], files: dict[str, Any]) -> tuple[bytes, s
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+# The headers of a download that the client gets as the hub sent them.
+DOWNLOAD_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Disposition",
+    "X-Content-Type-Options",
+    "Content-Security-Policy",
+    "Cache-Control",
+    "Referrer-Policy",
+)
+
+
+@dataclass
+class Download:
+    """A download the hub is sending: its status, headers and body, read chunk by chunk."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: Iterator[bytes]
+
+
+def download(
+    *, user: Any, pk: int, query_string: str = "", guest_token: str | None = None
+) -> Download:
+    """Open the hub's download of attachment ``pk`` as ``user``; the body streams (each read
+    bounded by the timeout). 200, 404 and 410 are the hub's answers; anything else is
+    :class:`HubUnavailable`."""
+    headers = hub_headers(user, guest_token=guest_token)
+    headers["Accept"] = "*/*"
+    url = f"{str(escalated_settings.HOSTED_API_URL).rstrip('/')}/attachments/{int(pk)}/"
+    parts = urlsplit(url)
+    timeout = float(escalated_settings.HOSTED_TIMEOUT_SECONDS)
+    connection = _connection(parts.scheme, parts.netloc, timeout)
+    target = parts.path + (f"?{query_string}" if query_string else "")
+    try:
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        logger.warning("The hub cannot be reached: %s: %s", type(error).__name__, error)
+        raise HubUnavailable("The helpdesk service cannot be reached.") from error
+    if response.status not in (200, 404, 410):
+        connection.close()
+        logger.error("The hub answered a download with HTTP %s", response.status)
+        raise HubUnavailable(f"The helpdesk service answered HTTP {response.status}.", status=502)
+    kept = {name: value for name in DOWNLOAD_HEADERS if (value := response.getheader(name))}
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while chunk := response.read(_CHUNK):
+                yield chunk
+        except OSError as error:  # the client gets a cut-off file; nothing more can be said
+            logger.warning("The hub's download broke off: %s", error)
+        finally:
+            connection.close()
+
+    return Download(response.status, kept, chunks())
+
+
+def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+    if scheme == "https":
+        return http.client.HTTPSConnection(netloc, timeout=timeout)
+    return http.client.HTTPConnection(netloc, timeout=timeout)
+
+
 def _excerpt(answer: Answer) -> str:
     return answer.body[:300].decode("utf-8", "replace")
 
@@ -206,11 +272,7 @@ def _exchange(method: str, url: str, body: bytes | None, headers: dict[str, str]
             raise TimeoutError
         return left
 
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(parts.netloc, timeout=remaining())
-    else:
-        connection = http.client.HTTPConnection(parts.netloc, timeout=remaining())
+    connection = _connection(parts.scheme, parts.netloc, remaining())
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request(method, target, body=body, headers=headers)

@@ -215,3 +215,47 @@ async def test_a_relayed_socket_is_refused_without_good_credentials_or_a_hub(
             assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4503, "HUB_UNAVAILABLE")
     finally:
         desk.hub.start_server()
+
+
+FILED = """mutation($input: TicketCreateInput!) { ticketCreate(input: $input) {
+  ticket { attachments { filename url } } errors { code } } }"""
+
+
+def test_a_file_uploaded_through_the_site_is_kept_by_the_hub_and_downloads_through_the_site(
+    desk: Helpdesk,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from escalated.cloud.forward import _multipart
+
+    tables_before = desk.front.run("tables")
+    upload = SimpleUploadedFile("note.txt", b"hello from the site", content_type="text/plain")
+    variables = {"input": {"subject": "With a file", "attachments": [None]}}
+    body, kind = _multipart(
+        {"query": FILED, "variables": variables}, {"variables.input.attachments.0": upload}
+    )
+    token = desk.people["customer"]
+    connection = http.client.HTTPConnection(desk.front.address, timeout=60)
+    connection.request(
+        "POST",
+        "/support/graphql/",
+        body=body,
+        headers={"Content-Type": kind, "Authorization": f"Bearer {token}"},
+    )
+    made = json.loads(connection.getresponse().read())
+    connection.close()
+    assert made["data"]["ticketCreate"]["errors"] == [], made
+    [attachment] = made["data"]["ticketCreate"]["ticket"]["attachments"]
+    assert attachment["filename"] == "note.txt"
+
+    def download(who: str) -> tuple[int, dict[str, str], bytes]:
+        headers = {"Authorization": f"Bearer {desk.people[who]}"}
+        return _fetch(desk.front, attachment["url"], headers=headers)
+
+    status, headers, content = download("customer")
+    assert status == 200 and content == b"hello from the site"
+    assert headers["Content-Disposition"].startswith("attachment")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert download("agent")[0] == 200
+    assert download("other")[0] == 404, "another customer downloaded the file"
+    assert desk.front.run("tables") == tables_before, "the cloud-mode site wrote its tables"

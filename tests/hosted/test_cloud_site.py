@@ -35,6 +35,7 @@ class StandIn:
     content_type: str = "application/json"
     body: bytes = b'{"data": {"viewer": {"role": "CUSTOMER"}}}'
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,6 +55,8 @@ class StandIn:
                 self.send_response(stand_in.status)
                 self.send_header("Content-Type", stand_in.content_type)
                 self.send_header("Content-Length", str(len(stand_in.body)))
+                for name, value in stand_in.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(stand_in.body)
 
@@ -341,3 +344,58 @@ def test_a_pages_files_go_to_the_hub_as_a_graphql_multipart_request(
     assert json.loads(parts["map"].get_content()) == {"0": ["variables.input.attachments.0"]}
     assert parts["0"].get_filename() == "notes.txt"
     assert parts["0"].get_content() == "file body"
+
+
+def test_a_download_streams_from_the_hub_with_its_headers(stand_in: StandIn, db: Any) -> None:
+    stand_in.content_type = "application/pdf"
+    stand_in.body = b"%PDF-1.4 the file"
+    stand_in.headers = {
+        "Content-Disposition": 'attachment; filename="invoice.pdf"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Set-Cookie": "hub=1",
+    }
+    client = Client()
+    user = make_user("cora")
+    client.force_login(user)
+
+    response = client.get("/support/attachments/5/")
+    signed = Client().get("/support/attachments/5/?sig=abc:def")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 the file"
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="invoice.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "hub" not in response.cookies, "a hub cookie reached the site's client"
+    first, second = stand_in.calls
+    assert first["path"] == "/support/hub/api/v1/attachments/5/"
+    assert assertion.verify(SECRET, first["headers"][assertion.HEADER]).sub == str(user.pk)
+    assert second["path"] == "/support/hub/api/v1/attachments/5/?sig=abc:def"
+    assert signed.status_code == 200
+
+
+def test_a_download_the_hub_refuses_or_cannot_serve(
+    stand_in: StandIn, settings: Any, db: Any
+) -> None:
+    stand_in.status, stand_in.content_type, stand_in.body = 404, "text/html", b"No such attachment."
+    assert Client().get("/support/attachments/5/").status_code == 404
+
+    _cloud(settings, "http://127.0.0.1:9/api", timeout=0.5)
+    down = Client().get("/support/attachments/5/")
+    assert down.status_code == 503 and b"unreachable" in down.content
+
+
+def test_a_form_post_runs_its_mutation_on_the_hub(stand_in: StandIn, db: Any) -> None:
+    stand_in.body = b'{"data": {"ticketCreate": {"ticket": null, "errors": []}}}'
+    client = Client()
+    client.force_login(make_user("cora"))
+
+    response = client.post("/support/forms/ticket-create/", {"subject": "From a form"})
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"ticketCreate": {"ticket": None, "errors": []}}}
+    [call] = stand_in.calls
+    sent = json.loads(call["body"])
+    assert "ticketCreate(input: $input)" in sent["query"]
+    assert sent["variables"] == {"input": {"subject": "From a form"}}
