@@ -109,6 +109,37 @@ Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | SystemActor | GuestActor 
 
 _ROLE_CACHE = "_escalated_role"
 _DEPARTMENTS_CACHE = "_escalated_department_ids"
+_SITE_BINDING = "_escalated_site_binding"
+
+
+@dataclass(frozen=True)
+class SiteBinding:
+    """On a hub: this user object acts for a cloud-mode site's person, in the role the site
+    asserted. A site's customer sees their own tickets of that site; a site's agent works that
+    site's tickets and sees nothing of another site's."""
+
+    site_id: int
+    role: Role
+
+
+def bind_to_site(user: Any, *, site_id: int, role: Role) -> None:
+    """Make ``user`` (one request's object) act for a site: :func:`role_of` answers ``role``
+    and every scope below keeps to the site's tickets."""
+    if role not in (Role.CUSTOMER, Role.AGENT):
+        raise ValueError("A site's person is its customer or its agent on the hub.")
+    setattr(user, _SITE_BINDING, SiteBinding(site_id=site_id, role=role))
+
+
+def binding_of(actor: Any) -> SiteBinding | None:
+    """How ``actor`` is bound to a site (:func:`bind_to_site`), if it is."""
+    binding: SiteBinding | None = getattr(actor, _SITE_BINDING, None)
+    return binding
+
+
+def site_of(actor: Any) -> int | None:
+    """The site ``actor`` acts for (see :func:`bind_to_site`), or None."""
+    binding: SiteBinding | None = getattr(actor, _SITE_BINDING, None)
+    return binding.site_id if binding is not None else None
 
 
 def default_role(user: Any) -> Role:
@@ -140,6 +171,9 @@ def role_of(actor: Any) -> Role:
         return Role.PARTICIPANT
     if actor is None or not getattr(actor, "is_authenticated", False):
         return Role.ANONYMOUS
+    binding: SiteBinding | None = getattr(actor, _SITE_BINDING, None)
+    if binding is not None:
+        return binding.role
     cached = getattr(actor, _ROLE_CACHE, None)
     if cached is None:
         cached = Role(_resolver()(actor))
@@ -192,6 +226,10 @@ def ticket_scope(actor: Any, via: str = "") -> Q | None:
     role = role_of(actor)
     if role in (Role.ADMIN, Role.SYSTEM):
         return None
+    site = site_of(actor)
+    if site is not None:
+        mine = Q(**{f"{via}site_id": site})
+        return mine if role is Role.AGENT else mine & Q(**{f"{via}requester_id": actor.pk})
     if role is Role.AGENT:
         if escalated_settings.AGENT_SCOPE == "all":
             return None
@@ -223,6 +261,11 @@ def can_see_ticket(actor: Any, ticket: Ticket) -> bool:
     """The in-memory twin of :func:`visible_tickets`, for one loaded ticket."""
     role = role_of(actor)
     if role in (Role.ADMIN, Role.SYSTEM):
+        return True
+    site = site_of(actor)
+    if site is not None and ticket.site_id != site:
+        return False
+    if site is not None and role is Role.AGENT:
         return True
     if role is Role.AGENT:
         return (
@@ -282,7 +325,8 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     role = role_of(actor)
     if role in (Role.ADMIN, Role.SYSTEM):
         return queryset
-    if role is Role.AGENT and escalated_settings.AGENT_SCOPE == "all":
+    site = site_of(actor)
+    if role is Role.AGENT and escalated_settings.AGENT_SCOPE == "all" and site is None:
         return queryset
     if role is Role.ANONYMOUS:
         return queryset.none()
@@ -298,7 +342,10 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     people = Q(pk=actor.pk) if actor.pk is not None else Q(pk__in=[])  # a guest is no user row
     authors = Q(Exists(visible_replies(actor, Reply.objects.filter(author_id=OuterRef("pk")))))
     assignees = Q(Exists(mine.filter(assignee_id=OuterRef("pk"))))
-    if role is Role.AGENT:
+    if role is Role.AGENT and site is not None:
+        # A site's agent: the people on that site's tickets, not the hub's whole staff.
+        people |= Q(Exists(mine.filter(requester_id=OuterRef("pk")))) | authors | assignees
+    elif role is Role.AGENT:
         people |= (
             Q(is_superuser=True)
             | Q(in_a_department())
@@ -319,14 +366,17 @@ def sees_person_on(
     database can tell (:func:`visible_users` then decides). ``person_in_a_department``: whether
     the person is a member of any department, as the query counts staff."""
     role = role_of(actor)
+    site = site_of(actor)
     if role in (Role.ADMIN, Role.SYSTEM) or (
-        role is Role.AGENT and escalated_settings.AGENT_SCOPE == "all"
+        role is Role.AGENT and escalated_settings.AGENT_SCOPE == "all" and site is None
     ):
         return True
     if role is Role.ANONYMOUS:
         return False
     if (actor.pk is not None and person.pk == actor.pk) or person.pk == ticket.assignee_id:
         return True
+    if role is Role.AGENT and site is not None:
+        return True if person.pk == ticket.requester_id else None
     if role is Role.AGENT and (
         person.is_superuser or person_in_a_department or person.pk == ticket.requester_id
     ):

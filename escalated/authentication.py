@@ -2,7 +2,8 @@
 
 In order: ``Authorization: Bearer <api token>`` (a user; no CSRF, since browsers never add the
 header on their own), ``X-Escalated-Guest-Token: <token>`` (a guest; no CSRF, for the same
-reason), else Django's session, whose POSTs must pass Django's CSRF check.
+reason), else Django's session, whose POSTs must pass Django's CSRF check. On a hub, a bearer
+site key with a viewer assertion is a cloud-mode site's user (:mod:`escalated.hub.viewers`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
+from escalated.hub.viewers import is_site_key, site_viewer_authenticate
 from escalated.services.guests import guest_authenticate
 from escalated.services.tokens import api_token_authenticate
 
@@ -55,6 +57,12 @@ def authenticate(request: HttpRequest) -> HttpResponse | None:
     refused instead."""
     raw_bearer = bearer_token(request)
     raw_guest = request.headers.get(GUEST_TOKEN_HEADER)
+    if raw_bearer is not None and is_site_key(raw_bearer):
+        # A cloud-mode site forwarding its viewer's operation (the hub role).
+        refused = site_viewer_authenticate(request, guest=raw_guest is not None)
+        if refused is not None or raw_guest is None:
+            return refused
+        raw_bearer = None
     if raw_bearer is not None and raw_guest is not None:
         return refusal(
             f"Send either a bearer token or {GUEST_TOKEN_HEADER}, not both.", "BAD_REQUEST", 400

@@ -59,8 +59,9 @@ def check_content_sniffing(app_configs: Any = None, **kwargs: Any) -> list[Check
 
 @register()
 def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Synced mode needs the hub's URL, its key and the secret of its calls back; cloud mode is
-    not built yet: say so rather than pretend to proxy."""
+    """Synced and cloud modes need the hub's URL, the site key and the site's signing secret
+    (synced: the hub signs its calls back with it; cloud: the site signs its viewer
+    assertions with it)."""
     mode = escalated_settings.MODE
     if mode == "synced":
         return [
@@ -69,11 +70,8 @@ def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         ]
     if mode == "cloud":
         return [
-            Warning(
-                "ESCALATED['MODE'] is 'cloud', which is not implemented yet: tickets stay in "
-                "this database and nothing is sent to HOSTED_API_URL.",
-                id="escalated.W001",
-            )
+            Error(problem, hint="See 'Cloud mode' in the README.", id="escalated.E009")
+            for problem in cloud_problems()
         ]
     return []
 
@@ -95,6 +93,36 @@ def synced_problems() -> list[str]:
         problems.append(
             f"ESCALATED['HOSTED_SIGNING_SECRET'] must be the hub's signing secret for this site "
             f"(at least {MIN_SECRET_LENGTH} characters)."
+        )
+    return problems
+
+
+def cloud_problems() -> list[str]:
+    from escalated.hosted.signing import MIN_SECRET_LENGTH
+    from escalated.services.sites import KEY_SCHEME
+
+    url = escalated_settings.HOSTED_API_URL
+    key = escalated_settings.HOSTED_API_KEY
+    secret = escalated_settings.HOSTED_SIGNING_SECRET
+    problems = []
+    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        problems.append(
+            "ESCALATED['HOSTED_API_URL'] must be the hub's absolute http(s) API URL in cloud mode "
+            "(operations go to {HOSTED_API_URL}/graphql), without a query or fragment."
+        )
+    if not isinstance(key, str) or not key.startswith(f"{KEY_SCHEME}_"):
+        problems.append(
+            f"ESCALATED['HOSTED_API_KEY'] must be the site key the hub gave you ({KEY_SCHEME}_…)."
+        )
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            "ESCALATED['HOSTED_SIGNING_SECRET'] must be the hub's signing secret for this site "
+            f"(at least {MIN_SECRET_LENGTH} characters): it signs the viewer assertions."
+        )
+    if escalated_settings.HUB["ENABLED"]:
+        problems.append(
+            "ESCALATED['HUB']['ENABLED'] is True in cloud mode: a hub keeps tickets, a cloud-mode "
+            "site keeps none."
         )
     return problems
 

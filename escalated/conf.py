@@ -72,6 +72,11 @@ def _positive_int(value: Any) -> str | None:
     return None if ok else "must be a positive integer"
 
 
+def _positive_seconds(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 300
+    return None if ok else "must be a number of seconds above 0 and at most 300"
+
+
 def _optional_positive_int(value: Any) -> str | None:
     return None if value is None else _positive_int(value)
 
@@ -614,6 +619,13 @@ OPTIONS: dict[str, Option] = {
         "the signing secret siteCreate showed.",
     ),
     "HUB": Option({}, _dict, "The hub role: this helpdesk keeps other sites' tickets.", HUB),
+    # Cloud mode (issue 20).
+    "HOSTED_TIMEOUT_SECONDS": Option(
+        10,
+        _positive_seconds,
+        "Cloud mode: the longest a forwarded operation waits for the hub (connecting and "
+        "answering together) before the viewer gets HUB_UNAVAILABLE.",
+    ),
     # Options this version adds.
     "REFERENCE_PREFIX": Option("ESC", _reference_prefix, "Prefix of ticket references."),
     "REFERENCE_DIGITS": Option(5, _positive_int, "Zero-padded width of the reference number."),

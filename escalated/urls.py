@@ -27,6 +27,9 @@ urlpatterns = [
     path("cloud/webhook/", cloud_webhook, name="cloud_webhook"),
     # The hub role: sites push their events here ({HOSTED_API_URL}/events).
     path("hub/api/v1/events", receive.events, name="hub_events"),
+    # The hub role: cloud-mode sites forward operations here ({HOSTED_API_URL}/graphql).
+    path("hub/api/v1/graphql", EscalatedGraphQLView.as_view(schema=schema), name="hub_graphql"),
+    path("hub/api/v1/attachments/<int:pk>/", attachment_download, name="hub_attachment_download"),
     # The route table names this one for AttachmentList's route('escalated.attachments.download').
     path("attachments/<int:pk>/", attachment_download, name="escalated.attachments.download"),
     path("", include("escalated.inertia.urls")),

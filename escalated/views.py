@@ -21,6 +21,8 @@ from strawberry.django.context import StrawberryDjangoContext
 
 from escalated.access import can_download
 from escalated.authentication import authenticate, request_actor
+from escalated.cloud import forward
+from escalated.cloud.views import download_forward
 from escalated.models import Attachment
 from escalated.services.attachments import LinkExpired, attachment_from_link, attachment_open
 
@@ -40,6 +42,8 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     download (Content-Disposition: attachment) served with its sniffed type, nosniff and a
     sandboxing CSP, so nothing in it runs on this site's origin.
     """
+    if forward.is_cloud():
+        return download_forward(request, pk)  # the file is on the hub
     signature = request.GET.get("sig")
     if signature is not None:
         try:
@@ -122,9 +126,16 @@ def form_mutation(request: HttpRequest, name: str) -> HttpResponseBase:
         f"mutation($input: {input_type}!) {{ {mutation}(input: $input) "
         f"{{ {selection} errors {{ field message code }} }} }}"
     )
+    variables = {"input": _form_input(request, schema, input_type)}
+    if forward.is_cloud():  # the mutation runs on the hub, as the API's would
+        try:
+            answer = forward.operation(request_actor(request), document, variables, None)
+        except forward.HubUnavailable as error:
+            return JsonResponse(forward.unavailable_body(error), status=error.status)
+        return JsonResponse(answer, status=400 if answer.get("data") is None else 200)
     result = schema.execute_sync(
         document,
-        variable_values={"input": _form_input(request, schema, input_type)},
+        variable_values=variables,
         context_value=StrawberryDjangoContext(request=request, response=HttpResponse()),
     )
     body: dict[str, Any] = {"data": result.data}

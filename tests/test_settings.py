@@ -88,11 +88,35 @@ def test_a_bad_setting_stops_start_up() -> None:
     assert "escalated.E001" in str(stop.value)
 
 
-def test_a_hosting_mode_not_built_yet_is_a_warning(settings: Any) -> None:
-    settings.ESCALATED = {"MODE": "cloud"}
-    [warning] = check_hosting_mode()
+def test_cloud_mode_needs_the_hubs_url_a_site_key_and_the_signing_secret(settings: Any) -> None:
+    settings.ESCALATED = {
+        "MODE": "cloud",
+        "HOSTED_API_URL": "https://hub?x=1",
+        "HUB": {"ENABLED": True},
+    }
+    problems = check_hosting_mode()
 
-    assert warning.id == "escalated.W001" and "'cloud', which is not implemented" in warning.msg
+    assert [p.id for p in problems] == ["escalated.E009"] * 4
+    text = " ".join(p.msg for p in problems)
+    for named in (
+        "HOSTED_API_URL",
+        "HOSTED_API_KEY",
+        "HOSTED_SIGNING_SECRET",
+        "['HUB']['ENABLED']",
+    ):
+        assert named in text
+
+    settings.ESCALATED = {
+        "MODE": "cloud",
+        "HOSTED_API_URL": "https://hub.example.com/support/hub/api/v1",
+        "HOSTED_API_KEY": "not-a-site-key",
+        "HOSTED_SIGNING_SECRET": "s" * 32,
+    }
+    [key] = check_hosting_mode()
+    assert "HOSTED_API_KEY" in key.msg and "esk_" in key.msg
+
+    settings.ESCALATED = {**settings.ESCALATED, "HOSTED_API_KEY": "esk_abc_def"}
+    assert check_hosting_mode() == []
     settings.ESCALATED = {}
     assert check_hosting_mode() == []
 

@@ -241,12 +241,19 @@ class QueryCostLimiter(SchemaExtension):
 
     The limit bounds what a client can make the server do with a document of its own. The
     support pages' operations are the package's own fixed documents (their context says
-    ``fixed_document``): what they cost is decided when they are written, so they skip it.
+    ``fixed_document``, or the document is one of them word for word, as a cloud-mode site
+    forwards its pages' operations): what they cost is decided when they are written, so they
+    skip it.
     """
 
     def on_operation(self) -> Iterator[None]:
+        from escalated.inertia.execute import is_fixed_document
+
         context = self.execution_context
-        if getattr(context.context, "fixed_document", False):
+        if getattr(context.context, "fixed_document", False) or is_fixed_document(
+            context.query, context.operation_name
+        ):
+            # The same text as a page's own operation (a cloud-mode site's page, forwarded).
             yield
             return
         rule: Callable[..., Any] = cost_rule(context.variables or {})

@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 
 from escalated.authentication import authenticate
+from escalated.cloud import forward
+from escalated.cloud.views import graphql_forward
 from escalated.graphql.graphiql import graphiql_enabled, page_for
 
 
@@ -32,6 +34,9 @@ class EscalatedGraphQLView(GraphQLView):
         super().__init__(**kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if forward.is_cloud() and not (request.method == "GET" and "query" not in request.GET):
+            # Cloud mode: the operation runs on the hub (GraphiQL's page is still served here).
+            return graphql_forward(request)
         refused = authenticate(request)
         if refused is not None:
             return refused

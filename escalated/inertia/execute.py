@@ -19,6 +19,7 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     OperationDefinitionNode,
     parse,
     print_ast,
@@ -104,34 +105,56 @@ def operation_names() -> list[str]:
     return sorted(_definitions()[0])
 
 
+def is_fixed_document(query: str | None, operation_name: str | None) -> bool:
+    """Whether ``query`` is exactly the fixed document of the page operation it names (a
+    cloud-mode site sends its pages' operations to the hub as text)."""
+    operations = _definitions()[0]
+    return bool(operation_name in operations and query == document(str(operation_name)))
+
+
 def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The data of operation ``name`` run as ``request``'s viewer.
+    """The data of operation ``name`` run as ``request``'s viewer (on the hub, in cloud mode:
+    :class:`escalated.cloud.forward.HubUnavailable` when it cannot answer).
 
     Payload errors stay in the data (forms read them). A top-level refusal becomes Django's
     answer to it: 403 for FORBIDDEN, :class:`SignInRequired` for UNAUTHENTICATED, 404 for
     NOT_FOUND; anything else is a bug and raises.
     """
+    from escalated.cloud import forward
     from escalated.graphql.schema import schema
 
+    if forward.is_cloud():
+        from escalated.authentication import request_actor
+
+        answer = forward.operation(request_actor(request), document(name), variables or {}, name)
+        errors = [
+            GraphQLError(str(e.get("message", "")), extensions=e.get("extensions") or {})
+            for e in answer.get("errors") or []
+        ]
+        return _outcome(answer.get("data"), errors)
     result = schema.execute_sync(
         document(name),
         variable_values=variables or {},
         context_value=PageContext(request=request, response=HttpResponse()),
         operation_name=name,
     )
-    if result.errors:
-        codes = {(error.extensions or {}).get("code") for error in result.errors}
+    return _outcome(result.data, list(result.errors or []))
+
+
+def _outcome(data: dict[str, Any] | None, errors: list[GraphQLError]) -> dict[str, Any]:
+    if errors:
+        codes = {(error.extensions or {}).get("code") for error in errors}
         if "UNAUTHENTICATED" in codes:
             raise SignInRequired
         if "FORBIDDEN" in codes:
-            raise PermissionDenied(result.errors[0].message)
+            raise PermissionDenied(errors[0].message)
         if "NOT_FOUND" in codes:
-            raise Http404(result.errors[0].message)
-        if result.data is None and all(e.message.startswith("Variable '$") for e in result.errors):
+            raise Http404(errors[0].message)
+        if data is None and all(e.message.startswith("Variable '$") for e in errors):
             problems: dict[str, str] = {}
-            for error in result.errors:
+            for error in errors:
                 found = _AT_INPUT.search(error.message)
                 problems.setdefault(found.group(1) if found else "", "This value is not valid.")
             raise InvalidInput(problems)
-        raise result.errors[0]
-    return dict(result.data or {})
+        raise errors[0]
+    return dict(data or {})

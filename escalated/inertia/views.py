@@ -20,10 +20,12 @@ from django.http import (
     HttpResponseNotAllowed,
     JsonResponse,
 )
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.views.decorators.http import require_GET
 from inertia import render
 
+from escalated.cloud.forward import HubUnavailable
 from escalated.inertia.execute import SignInRequired, run
 from escalated.inertia.forms import Form, submit
 from escalated.inertia.pages import Page, page_props
@@ -113,8 +115,22 @@ def _guarded(handler: Handler) -> Handler:
             return handler(request, **kwargs)
         except SignInRequired:
             return redirect_to_login(request.get_full_path(), _login_url())
+        except HubUnavailable:
+            return unavailable(request)
 
     return view
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """Cloud mode, the hub not answering: a page inside the host's layout saying so (503)."""
+    response = TemplateResponse(
+        request,
+        "escalated/unavailable.html",
+        {"layout": settings.INERTIA_LAYOUT},
+        status=503,
+        headers={"Retry-After": "30"},
+    )
+    return response.render()
 
 
 def endpoint(route: str, **handlers: tuple[str, Handler]) -> list[URLPattern]:

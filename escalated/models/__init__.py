@@ -12,7 +12,7 @@ from escalated.models.ratings import MAX_RATING, MIN_RATING, SatisfactionRating
 from escalated.models.routing import AgentProfile, Availability, RoutingCursor
 from escalated.models.rules import EscalationRule, RuleFiring, RuleMatch, RuleTrigger
 from escalated.models.settings import StoredSetting
-from escalated.models.sites import ReceivedEvent, Site, SitePerson, SyncState
+from escalated.models.sites import ReceivedEvent, Site, SitePerson, SpentAssertion, SyncState
 from escalated.models.sla import BusinessSchedule, Metric, SlaClock, SlaPolicy
 from escalated.models.tickets import (
     OPEN_STATUSES,
@@ -69,6 +69,7 @@ __all__ = [
     "SitePerson",
     "SlaClock",
     "SlaPolicy",
+    "SpentAssertion",
     "Status",
     "StoredSetting",
     "SyncState",

@@ -62,8 +62,16 @@ class Site(models.Model):
 
 
 class SitePerson(models.Model):
-    """A site's customer as the hub knows them: a hub user without an email address (the site,
-    not the hub, writes to its customers), keyed by the site's own id for them."""
+    """A site's person as the hub knows them: a hub user without an email address (the site,
+    not the hub, writes to its customers), keyed by the site's own id for them.
+
+    ``role`` is what the site last said they are (a cloud-mode site asserts it with every
+    operation; synced sites send only customers): a site's agent works that site's tickets on
+    the hub and nothing else."""
+
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", _("customer")
+        AGENT = "agent", _("agent")
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="people")
     remote_id = models.CharField(_("id on the site"), max_length=120)
@@ -71,6 +79,9 @@ class SitePerson(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     email = models.CharField(_("email on the site"), max_length=254, blank=True, default="")
+    role = models.CharField(
+        _("role on the site"), max_length=16, choices=Role.choices, default=Role.CUSTOMER
+    )
 
     class Meta:
         db_table = table_name("site_people")
@@ -82,6 +93,27 @@ class SitePerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.remote_id} of site #{self.site_id}"
+
+
+class SpentAssertion(models.Model):
+    """A viewer assertion a cloud-mode site sent, by its ``jti``: the same assertion again is a
+    replay and is refused. Rows are useless once ``expires_at`` has passed (the assertion would
+    be refused as expired anyway) and are deleted as new ones arrive."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(_("assertion id"), max_length=64)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        db_table = table_name("spent_assertions")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "jti"], name="esc_spent_assertion_unique"),
+        ]
+        verbose_name = _("spent viewer assertion")
+        verbose_name_plural = _("spent viewer assertions")
+
+    def __str__(self) -> str:
+        return f"assertion {self.jti} of site #{self.site_id}"
 
 
 class ReceivedEvent(models.Model):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from escalated.authentication import bearer_credentials
+from escalated.hub.viewers import ViewerRefused, is_site_key, site_of_key, viewer_of
 from escalated.models import ApiToken
 from escalated.services.guests import guest_authenticate
 from escalated.services.tokens import api_token_authenticate
@@ -39,6 +40,22 @@ class Refused(Exception):
 Scope = Mapping[str, Any]
 Params = Mapping[str, Any]
 Authenticator = Callable[[Scope, Params], Identity | None]
+
+
+def site_viewer(scope: Scope, params: Params) -> Identity | None:
+    """On a hub: ``{"authorization": "Bearer <site key>", "viewer": "<assertion>"}``, a
+    cloud-mode site relaying its signed-in user's socket (:mod:`escalated.hub.viewers`)."""
+    value = params.get("authorization", params.get("Authorization"))
+    raw = bearer_credentials(value) if isinstance(value, str) else None
+    if raw is None or not is_site_key(raw):
+        return None
+    try:
+        user = viewer_of(site_of_key(value), params.get("viewer"))
+    except ViewerRefused as refusal:
+        raise Refused(str(refusal)) from refusal
+    if not user.is_authenticated:
+        raise Refused("Sign in first: a subscription needs a signed-in viewer.")
+    return Identity(user)
 
 
 def bearer_token(scope: Scope, params: Params) -> Identity | None:
@@ -76,7 +93,7 @@ def session(scope: Scope, params: Params) -> Identity | None:
     return Identity(user, session_key=getattr(scope.get("session"), "session_key", None))
 
 
-AUTHENTICATORS: tuple[Authenticator, ...] = (bearer_token, guest_token, session)
+AUTHENTICATORS: tuple[Authenticator, ...] = (site_viewer, bearer_token, guest_token, session)
 
 
 def authenticate(scope: Scope, params: Params) -> Identity:

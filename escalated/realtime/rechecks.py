@@ -36,9 +36,16 @@ from django.contrib.auth import (
 from django.contrib.auth.models import AnonymousUser
 from django.utils.crypto import constant_time_compare
 
-from escalated.access import GuestActor, Role, prime_department_ids, role_of
+from escalated.access import (
+    GuestActor,
+    Role,
+    bind_to_site,
+    binding_of,
+    prime_department_ids,
+    role_of,
+)
 from escalated.conf import escalated_settings
-from escalated.models import ApiToken
+from escalated.models import ApiToken, Site
 from escalated.services.guests import guest_refresh
 
 logger = logging.getLogger(__name__)
@@ -112,6 +119,13 @@ def _one(c: _Credentials, tokens: dict[Any, ApiToken], users: dict[Any, Any]) ->
         user = users.get(c.user.pk)
     if user is None or not user.is_active:
         return None
+    binding = binding_of(c.user)
+    if binding is not None:
+        # A cloud-mode site's person keeps the site and role it connected with, while the
+        # site's key stays good.
+        if not Site.objects.filter(pk=binding.site_id, revoked_at__isnull=True).exists():
+            return None
+        bind_to_site(user, site_id=binding.site_id, role=binding.role)
     return user
 
 

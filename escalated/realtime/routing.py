@@ -19,6 +19,7 @@ The socket lives at the same path as the HTTP endpoint, ``/<ROUTE_PREFIX>/graphq
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
@@ -36,8 +37,23 @@ def graphql_path_pattern() -> str:
     return rf"^{re.escape(prefix)}/graphql/?$" if prefix else r"^graphql/?$"
 
 
+def hub_path_pattern() -> str:
+    """The hub's websocket for cloud-mode sites' relays (``{HOSTED_API_URL}/graphql``)."""
+    prefix = escalated_settings.ROUTE_PREFIX.strip("/")
+    return rf"^{re.escape(prefix)}/hub/api/v1/graphql/?$" if prefix else r"^hub/api/v1/graphql/?$"
+
+
+def _consumer() -> Any:
+    if escalated_settings.MODE == "cloud":
+        from escalated.cloud.relay import CloudRelayConsumer
+
+        return CloudRelayConsumer.as_asgi()  # every frame goes to the hub's socket
+    return EscalatedGraphQLWSConsumer.as_asgi(schema=schema)
+
+
 websocket_urlpatterns = [
-    re_path(graphql_path_pattern(), EscalatedGraphQLWSConsumer.as_asgi(schema=schema)),
+    re_path(graphql_path_pattern(), _consumer()),
+    re_path(hub_path_pattern(), EscalatedGraphQLWSConsumer.as_asgi(schema=schema)),
 ]
 
 websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

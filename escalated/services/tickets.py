@@ -25,6 +25,7 @@ from escalated.access import (
     require_staff,
     require_ticket_action,
     role_of,
+    site_of,
 )
 from escalated.conf import escalated_settings
 from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collect
@@ -34,6 +35,7 @@ from escalated.models import (
     Department,
     Priority,
     Reply,
+    Site,
     Status,
     Tag,
     Ticket,
@@ -135,6 +137,8 @@ def ticket_save_new(ticket: Ticket, *, from_customer: bool) -> str:
         ticket.assignee = routing.next_agent(ticket.department)
         routed = ticket.department.assignment_mode if ticket.assignee is not None else ""
     ticket.reference = next_ticket_reference()
+    if ticket.site_id is not None and not ticket.site_reference:
+        ticket.site_reference = ticket.reference  # opened on the hub for a cloud-mode site
     if from_customer:
         ticket.last_customer_message_at = timezone.now()
     ticket.save()
@@ -166,6 +170,11 @@ def ticket_create(
         raise NotAllowed("Only agents can open tickets for others, assign or tag them.")
     if requester is None and events.person(actor) is not None:
         requester = actor
+    site_id = site_of(actor)
+    if site_id is not None and department is None:
+        # A cloud-mode site's ticket lands where the site's synced tickets would.
+        site = Site.objects.select_related("department").filter(pk=site_id).first()
+        department = site.department if site is not None else None
     ticket, problems = ticket_draft(
         subject=subject,
         description=description,
@@ -177,6 +186,7 @@ def ticket_create(
         assignee=assignee,
     )
     collect(problems)
+    ticket.site_id = site_id
     files = attachments_check(attachments)
 
     with transaction.atomic():

@@ -7,6 +7,12 @@
 * ``stream <tickets> <first step> <last step>``: as the site's agent and customer, through the
   services, open ``tickets`` tickets at step 0, then for each step give every ticket one event
   (see :func:`step_action`);
+* ``people``: create the database, migrate, make two customers and an agent (a department
+  member, or on a cloud-mode site a holder of ``escalated.agent``, since the site keeps no
+  departments); print their tokens (the acceptance flow of every mode);
+* ``session <username>``: print a signed-in session cookie of that user;
+* ``tables``: print a digest of every row of every Escalated table (a cloud-mode site must
+  write none);
 * ``requeue``: make every delivered hub row due again, as it was before its first attempt (the
   benchmark sends one backlog twice);
 * ``digest``: print the state of every synced ticket (subject, status, priority, tags, replies)
@@ -79,6 +85,59 @@ def site() -> dict[str, Any]:
         "agent": _token(agent),
         "admin": _token(admin),
     }
+
+
+def people() -> dict[str, Any]:
+    from django.contrib.auth.models import Permission
+
+    from escalated.conf import escalated_settings
+    from escalated.models import Department
+    from tests.conftest import make_user
+
+    agent = make_user("alan", first="Alan", last="Agent")
+    if escalated_settings.MODE == "cloud":
+        agent.user_permissions.add(
+            Permission.objects.get(codename="agent", content_type__app_label="escalated")
+        )
+    else:
+        Department.objects.create(name="Billing", slug="billing").agents.add(agent)
+    customer = make_user("cora", first="Cora", last="Customer")
+    other = make_user("otto", first="Otto", last="Other")
+    return {"agent": _token(agent), "customer": _token(customer), "other": _token(other)}
+
+
+def session(username: str) -> dict[str, Any]:
+    """A signed-in browser session of ``username`` (its cookie value), as logging in makes."""
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = get_user_model().objects.get(username=username)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return {"cookie": settings.SESSION_COOKIE_NAME, "value": store.session_key}
+
+
+def tables() -> dict[str, Any]:
+    from django.apps import apps
+    from django.core import serializers
+
+    rows = {}
+    for model in apps.get_app_config("escalated").get_models():
+        found = model.objects.order_by("pk")
+        rows[model._meta.label] = {
+            "count": found.count(),
+            "digest": hashlib.sha256(serializers.serialize("json", found).encode()).hexdigest(),
+        }
+    return rows
 
 
 PRIORITIES = ("high", "low", "urgent")
@@ -162,7 +221,7 @@ def digest() -> dict[str, Any]:
 
 def main() -> None:
     command = sys.argv[1]
-    if command in ("hub", "site"):
+    if command in ("hub", "site", "people"):
         _create_database()
     django.setup()
     from django.core.management import call_command
@@ -173,6 +232,13 @@ def main() -> None:
     elif command == "site":
         call_command("migrate", verbosity=0)
         result = site()
+    elif command == "people":
+        call_command("migrate", verbosity=0)
+        result = people()
+    elif command == "tables":
+        result = tables()
+    elif command == "session":
+        result = session(sys.argv[2])
     elif command == "requeue":
         result = requeue()
     elif command == "stream":

@@ -28,6 +28,8 @@ else:
         }
     }
 
+# Each instance keeps its uploads in its own folder beside its logs.
+MEDIA_ROOT = os.environ.get("ESCALATED_INSTANCE_MEDIA", "")
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 ESCALATED = json.loads(os.environ.get("ESCALATED_INSTANCE_SETTINGS", "{}"))
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,6 +75,7 @@ class Instance:
             "ESCALATED_INSTANCE_ENGINE": self.engine,
             "ESCALATED_INSTANCE_SETTINGS": json.dumps(self.settings),
             "ESCALATED_INSTANCE_SMTP_PORT": str(self.smtp_port),
+            "ESCALATED_INSTANCE_MEDIA": str(self.logs / f"{self.name}-media"),
             "PYTHONPATH": str(ROOT),
         }
 
@@ -126,15 +128,24 @@ class Instance:
 
     def graphql(self, token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
         """POST an operation with a bearer token; its data (an error fails the test)."""
+        status, body = self.post(token, query, variables)
+        assert status == 200 and "errors" not in body, body
+        return body["data"]
+
+    def post(
+        self, token: str, query: str, variables: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        """POST an operation with a bearer token; the HTTP status and the JSON answer."""
         request = urllib.request.Request(
             self.url("/support/graphql/"),
             data=json.dumps({"query": query, "variables": variables or {}}).encode(),
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            body = json.loads(response.read())
-        assert "errors" not in body, body
-        return body["data"]
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -184,6 +195,51 @@ def site_and_hub(tmp: Path, smtp_port: int, engine: str, db_name: str) -> Iterat
     finally:
         site.stop()
         hub.stop()
+
+
+@dataclass
+class Helpdesk:
+    """Where the acceptance flow runs: ``front`` is the instance its people talk to (a
+    self-hosted helpdesk, or a cloud-mode site), ``hub`` the hub behind a cloud-mode site."""
+
+    mode: str
+    front: Instance
+    people: dict[str, Any]
+    hub: Instance | None = None
+    # The hub's site key, signing secret and its own agent's token (instance_db hub).
+    hub_people: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def helpdesk(mode: str, tmp: Path, engine: str, db_name: str) -> Iterator[Helpdesk]:
+    """A running self-hosted helpdesk, or a cloud-mode site in front of a running hub; either
+    way with the people of ``instance_db people`` (an agent, a customer, another customer)."""
+
+    def database(role: str) -> str:
+        return f"{db_name}_{role}" if engine == "postgres" else str(tmp / f"{role}.sqlite3")
+
+    front = Instance(mode, database(mode), engine, 25, tmp)
+    hub = Instance("hub", database("hub"), engine, 25, tmp) if mode == "cloud" else None
+    keys: dict[str, Any] = {}
+    try:
+        if hub is not None:
+            hub.settings = {"HUB": {"ENABLED": True}, **LOOPBACK}
+            keys = hub.run("hub", "")
+            front.settings = {
+                "MODE": "cloud",
+                "HOSTED_API_URL": hub.url("/support/hub/api/v1"),
+                "HOSTED_API_KEY": keys["key"],
+                "HOSTED_SIGNING_SECRET": keys["secret"],
+                "HOSTED_TIMEOUT_SECONDS": 30,
+            }
+            hub.start_server()
+        people = front.run("people")
+        front.start_server()
+        yield Helpdesk(mode, front, people, hub, keys)
+    finally:
+        front.stop()
+        if hub is not None:
+            hub.stop()
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
