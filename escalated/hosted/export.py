@@ -215,7 +215,7 @@ class Hub:
         ticket) or :class:`ExportAborted` (this run)."""
         data = json.dumps(body, sort_keys=True).encode("utf-8")
         headers = push.hub_headers(body["event"], self.key)
-        problem = ""
+        problem, last_status = "", 0
         for attempt in range(self.retries + 1):
             if attempt:
                 self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
@@ -224,7 +224,7 @@ class Hub:
             except DeliveryError as error:
                 if error.permanent:
                     raise ExportAborted(f"The hub's address is refused: {error}") from error
-                problem = f"the hub is unreachable ({error})"
+                problem, last_status = f"the hub is unreachable ({error})", 0
                 continue
             status, text = answer.status, answer.body[:300].decode("utf-8", "replace")
             if 200 <= status < 300:
@@ -239,10 +239,10 @@ class Hub:
                     f"No hub answers at {self.url} (HTTP 404): check HOSTED_API_URL or --url "
                     "(the hub's …/hub/api/v1) and that the hub role is enabled there."
                 )
-            problem = f"HTTP {status}: {text}"
+            problem, last_status = f"HTTP {status}: {text}", status
             if not (status >= 500 or status in wire.RETRYABLE):
                 raise EventRefused(problem)
-        if problem.startswith("HTTP 4"):
+        if 400 <= last_status < 500:  # still busy or out of order: this ticket only
             raise EventRefused(problem)
         raise ExportAborted(f"Gave up after {self.retries + 1} attempts: {problem}.")
 

@@ -18,6 +18,7 @@ from escalated.models import Department, Tag, Ticket
 from escalated.services import guests
 from escalated.services import tickets as service
 from tests.conftest import make_user
+from tests.files import pdf, png, upload
 from tests.outbox.peers import HttpReceiver
 
 KEY = "esk_site_key"
@@ -245,3 +246,35 @@ def test_a_synced_site_or_a_missing_key_is_refused_before_anything_is_sent(
     with pytest.raises(CommandError, match="HOSTED_API_KEY"):
         call_command("escalated_export_to_hub")
     assert receiver.calls == []
+
+
+def test_attachments_travel_by_name_only(receiver: HttpReceiver, file_store: Any, db: Any) -> None:
+    customer = make_user("cora")
+    ticket = service.ticket_create(
+        actor=customer, subject="Photo", attachments=[upload("shot.png", png(), "image/png")]
+    )
+    service.ticket_reply(
+        ticket=ticket, author=customer, body="And the bill", attachments=[upload("bill.pdf", pdf())]
+    )
+
+    call_command("escalated_export_to_hub")
+
+    created, reply, _state = _bodies(receiver)
+    assert created["payload"]["changes"]["after"]["attachments"] == ["shot.png"]
+    assert reply["payload"]["changes"]["after"]["attachments"] == ["bill.pdf"]
+
+
+def test_a_ticket_still_out_of_order_after_the_retries_fails_alone(
+    receiver: HttpReceiver, db: Any
+) -> None:
+    first = service.ticket_create(actor=make_user("cora"), subject="One")
+    second = service.ticket_create(actor=make_user("dan"), subject="Two")
+    receiver.plan = [409, 409]
+    hub = export.Hub(url=f"{receiver.url}/events", key=KEY, retries=1, sleep=lambda s: None)
+
+    report = export.export(hub)
+
+    assert list(report.failed) == [first.reference]
+    assert (report.exported, report.applied, report.aborted) == (1, 2, "")
+    sent = [json.loads(call.body)["payload"]["ticket_reference"] for call in receiver.calls]
+    assert sent == [first.reference, first.reference, second.reference, second.reference]
