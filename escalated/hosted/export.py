@@ -39,7 +39,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from escalated import events
-from escalated.access import GuestActor, SystemActor
+from escalated.access import GuestActor, SystemActor, prime_department_ids
 from escalated.hosted import push, wire
 from escalated.models import Attachment, Reply, Status, Ticket, TicketActivity
 from escalated.services.outbox import DeliveryError
@@ -79,6 +79,7 @@ def tickets_to_export() -> Any:
         Ticket.objects.filter(site__isnull=True)
         .select_related("requester")
         .prefetch_related(
+            "tags",
             Prefetch(
                 "replies",
                 queryset=Reply.objects.select_related("author")
@@ -181,7 +182,7 @@ def ticket_events(ticket: Ticket) -> list[dict[str, Any]]:
 def _state(ticket: Ticket, timeline: list[TicketActivity], at: Any) -> dict[str, Any]:
     """Step 3: the synced fields and tags as they are now. Its id is the state it sends, so an
     unchanged ticket sends the same event again (a duplicate) and a changed one a new one."""
-    tags = list(ticket.tags.order_by("slug"))
+    tags = sorted(ticket.tags.all(), key=lambda tag: tag.slug)
     present = {tag.slug for tag in tags}
     removed = sorted(
         {slug for row in timeline for slug in row.before.get("tags_removed", ())} - present
@@ -270,6 +271,23 @@ class Report:
     aborted: str = ""
 
 
+def _share_people(page: list[Ticket]) -> None:
+    """One object per person across the page, their departments read at once: deciding who is
+    staff (for each event's actor) then reads nothing again per reply or per ticket."""
+    people: dict[Any, Any] = {}
+
+    def shared(user: Any) -> Any:
+        return None if user is None else people.setdefault(user.pk, user)
+
+    for ticket in page:
+        ticket.requester = shared(ticket.requester)
+        for reply in ticket.export_replies:  # type: ignore[attr-defined]
+            reply.author = shared(reply.author)
+        for row in ticket.export_timeline:  # type: ignore[attr-defined]
+            row.actor = shared(row.actor)
+    prime_department_ids(people.values())
+
+
 def batches(batch_size: int, limit: int | None) -> Iterator[list[Ticket]]:
     """The tickets to export, ``batch_size`` at a time (keyset pages by id)."""
     after, left = 0, limit
@@ -278,6 +296,7 @@ def batches(batch_size: int, limit: int | None) -> Iterator[list[Ticket]]:
         page = list(tickets_to_export().filter(pk__gt=after)[:size])
         if not page:
             return
+        _share_people(page)
         yield page
         after = page[-1].pk
         if left is not None:

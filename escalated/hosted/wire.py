@@ -157,7 +157,8 @@ def envelope(
     ``event_id`` is new and random unless given (an export derives it from the rows it sends);
     without a ``sequence`` the receiver takes the event as the next of the ticket's stream."""
     ticket = event.ticket
-    tags = list(ticket.tags.order_by("slug"))
+    # Sorted here, so tags an export prefetched are not read again for each event.
+    tags = sorted(ticket.tags.all(), key=lambda tag: tag.slug)
     added = _tag_labels(tags if isinstance(event, events.TicketCreated) else ())
     removed: list[dict[str, str]] = []
     if isinstance(event, events.TicketTagsChanged):

@@ -278,3 +278,26 @@ def test_a_ticket_still_out_of_order_after_the_retries_fails_alone(
     assert (report.exported, report.applied, report.aborted) == (1, 2, "")
     sent = [json.loads(call.body)["payload"]["ticket_reference"] for call in receiver.calls]
     assert sent == [first.reference, first.reference, second.reference, second.reference]
+
+
+def test_reading_the_tickets_takes_the_same_statements_for_three_tickets_or_nine(
+    receiver: HttpReceiver, db: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            report = export.export(None)
+        assert report.events > 0
+        return len(captured.captured_queries)
+
+    _history(db)
+    customer = make_user("dora")
+    for n in range(2):
+        service.ticket_create(actor=customer, subject=f"More {n}")
+    few = statements()
+    for n in range(6):
+        ticket = service.ticket_create(actor=customer, subject=f"Many {n}")
+        service.ticket_reply(ticket=ticket, author=customer, body="hello")
+    assert statements() == few
