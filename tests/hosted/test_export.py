@@ -301,3 +301,18 @@ def test_reading_the_tickets_takes_the_same_statements_for_three_tickets_or_nine
         ticket = service.ticket_create(actor=customer, subject=f"Many {n}")
         service.ticket_reply(ticket=ticket, author=customer, body="hello")
     assert statements() == few
+
+
+def test_an_export_only_reads_the_sites_database(receiver: HttpReceiver, db: Any) -> None:
+    """So it can run on a site already switched to cloud mode, where nothing of the helpdesk's
+    tables may be written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _history(db)
+    with CaptureQueriesContext(connection) as captured:
+        call_command("escalated_export_to_hub")
+
+    assert len(receiver.calls) == 6
+    verbs = {query["sql"].split()[0].upper() for query in captured.captured_queries}
+    assert verbs == {"SELECT"}, verbs
