@@ -178,6 +178,17 @@ def test_a_refused_key_stops_the_run_at_the_first_event(receiver: HttpReceiver, 
     assert len(receiver.calls) == 1
 
 
+def test_an_address_where_no_hub_answers_stops_the_run(receiver: HttpReceiver, db: Any) -> None:
+    _history(db)
+    receiver.plan = [404]
+
+    with pytest.raises(CommandError, match="No hub answers at") as stopped:
+        call_command("escalated_export_to_hub")
+
+    assert stopped.value.returncode == 2
+    assert len(receiver.calls) == 1
+
+
 def test_an_event_the_hub_refuses_leaves_out_the_rest_of_its_ticket_only(
     receiver: HttpReceiver, db: Any, capsys: Any
 ) -> None:
