@@ -269,6 +269,8 @@ class Report:
     duplicates: int = 0
     events: int = 0
     aborted: str = ""
+    # The last ticket up to which every ticket is on the hub: ``after`` for a resumed run.
+    done_through: str = ""
 
 
 def _share_people(page: list[Ticket]) -> None:
@@ -288,9 +290,10 @@ def _share_people(page: list[Ticket]) -> None:
     prime_department_ids(people.values())
 
 
-def batches(batch_size: int, limit: int | None) -> Iterator[list[Ticket]]:
-    """The tickets to export, ``batch_size`` at a time (keyset pages by id)."""
-    after, left = 0, limit
+def batches(batch_size: int, limit: int | None, after: int = 0) -> Iterator[list[Ticket]]:
+    """The tickets to export after the one with id ``after``, ``batch_size`` at a time (keyset
+    pages by id), at most ``limit`` of them."""
+    left = limit
     while left is None or left > 0:
         size = batch_size if left is None else min(batch_size, left)
         page = list(tickets_to_export().filter(pk__gt=after)[:size])
@@ -308,12 +311,20 @@ def export(
     *,
     batch_size: int = 100,
     limit: int | None = None,
+    after: str | None = None,
     progress: Callable[[Report], None] = lambda report: None,
 ) -> Report:
-    """Send every ticket's events (``hub=None``: a dry run, sending nothing). Stops at the
-    first :class:`ExportAborted`, noting why in the report."""
+    """Send every ticket's events (``hub=None``: a dry run, sending nothing), or those of the
+    tickets opened after the one whose reference is ``after``. Stops at the first
+    :class:`ExportAborted`, noting why in the report."""
     report = Report()
-    for page in batches(batch_size, limit):
+    start = 0
+    if after:
+        found = Ticket.objects.filter(reference=after, site__isnull=True).first()
+        if found is None:
+            raise ValueError(f"There is no ticket {after} on this site.")
+        start = found.pk
+    for page in batches(batch_size, limit, start):
         for ticket in page:
             bodies = ticket_events(ticket)
             report.tickets += 1
@@ -333,6 +344,8 @@ def export(
                 report.exported += 1
             else:
                 report.present += 1
+            if not report.failed:
+                report.done_through = ticket.reference
         progress(report)
     return report
 

@@ -327,3 +327,22 @@ def test_an_export_only_reads_the_sites_database(receiver: HttpReceiver, db: Any
     assert len(receiver.calls) == 6
     verbs = {query["sql"].split()[0].upper() for query in captured.captured_queries}
     assert verbs == {"SELECT"}, verbs
+
+
+def test_a_stopped_run_names_where_the_next_may_start_and_after_skips_up_to_there(
+    receiver: HttpReceiver, db: Any
+) -> None:
+    first = _history(db)
+    second = service.ticket_create(actor=make_user("dan"), subject="Second")
+    receiver.plan = [200] * 6 + [503]  # the hub goes away at the second ticket
+
+    with pytest.raises(CommandError, match=f"with --after {first.reference} to skip"):
+        call_command("escalated_export_to_hub", "--retries=0")
+    receiver.calls.clear()
+
+    call_command("escalated_export_to_hub", "--after", first.reference)
+
+    sent = {json.loads(call.body)["payload"]["ticket_reference"] for call in receiver.calls}
+    assert sent == {second.reference}
+    with pytest.raises(CommandError, match="no ticket ESC-99999"):
+        call_command("escalated_export_to_hub", "--after", "ESC-99999")

@@ -37,6 +37,11 @@ class Command(BaseCommand):
             "--limit", type=int, help="Export at most this many tickets (oldest first), then stop."
         )
         parser.add_argument(
+            "--after",
+            metavar="REFERENCE",
+            help="Start after this ticket (a run's last 'done through'), skipping those before.",
+        )
+        parser.add_argument(
             "--retries",
             type=int,
             default=3,
@@ -53,6 +58,7 @@ class Command(BaseCommand):
         key: str | None,
         batch_size: int,
         limit: int | None,
+        after: str | None,
         retries: int,
         dry_run: bool,
         **options: Any,
@@ -75,9 +81,16 @@ class Command(BaseCommand):
         if not dry_run:
             hub = export.Hub(url=push.events_url(str(base)), key=str(key), retries=retries)
             self.stdout.write(f"Exporting tickets to {hub.url}")
-        report = export.export(
-            hub, batch_size=batch_size, limit=limit, progress=self._progress(dry_run)
-        )
+        try:
+            report = export.export(
+                hub,
+                batch_size=batch_size,
+                limit=limit,
+                after=after,
+                progress=self._progress(dry_run),
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         self._summary(report, dry_run)
 
     def _progress(self, dry_run: bool) -> Any:
@@ -85,9 +98,10 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"  {report.tickets} tickets read, {report.events} events")
                 return
+            through = f", done through {report.done_through}" if report.done_through else ""
             self.stdout.write(
                 f"  {report.tickets} tickets: {report.exported} exported, "
-                f"{report.present} already present, {len(report.failed)} failed"
+                f"{report.present} already present, {len(report.failed)} failed{through}"
             )
 
         return show
@@ -107,9 +121,14 @@ class Command(BaseCommand):
         for reference, reason in report.failed.items():
             self.stderr.write(f"  {reference}: {reason}")
         if report.aborted:
+            skip = (
+                f" (with --after {report.done_through} to skip the tickets already done)"
+                if report.done_through
+                else ""
+            )
             raise CommandError(
                 f"Export stopped: {report.aborted} Nothing sent is lost; run the command again "
-                "to continue.",
+                f"to continue{skip}.",
                 returncode=2,
             )
         if report.failed:
