@@ -203,7 +203,7 @@ def site_and_hub(
             **LOOPBACK,
         }
         site_people = site.run("site")
-        for instance in (hub, site) if site_mode == "synced" else (hub,):
+        for instance in (hub,) if site_mode == "self_hosted" else (hub, site):
             instance.start_server()
             instance.start_worker()
         yield Pair(site, hub, site_people, hub_people)
