@@ -18,8 +18,17 @@ from escalated.models import Delivery, DeliveryKind
 from escalated.services import outbox
 
 
-def events_url() -> str:
-    return f"{str(escalated_settings.HOSTED_API_URL).rstrip('/')}/events"
+def events_url(base: str | None = None) -> str:
+    """The hub's events endpoint under ``base`` (by default ``HOSTED_API_URL``)."""
+    return f"{str(base or escalated_settings.HOSTED_API_URL).rstrip('/')}/events"
+
+
+def hub_headers(event: str, key: str | None = None) -> dict[str, str]:
+    """What a site sends the hub with each event: its key (by default ``HOSTED_API_KEY``)."""
+    return {
+        "Authorization": f"Bearer {key or escalated_settings.HOSTED_API_KEY or ''}",
+        "X-Escalated-Event": event,
+    }
 
 
 def stream_counter(ticket_id: int) -> str:
@@ -43,12 +52,8 @@ def hub_rows(batch: Sequence[TicketEvent]) -> list[Delivery]:
 
 
 def hub_send(row: Delivery, content: outbox.Content) -> int:
-    headers = {
-        "Authorization": f"Bearer {escalated_settings.HOSTED_API_KEY or ''}",
-        "X-Escalated-Event": row.event,
-    }
     # The hub's address as configured now: rows still waiting follow a moved hub.
-    return wire.send(events_url(), content["body"].encode("utf-8"), headers)
+    return wire.send(events_url(), content["body"].encode("utf-8"), hub_headers(row.event))
 
 
 HUB = outbox.Channel(build=wire.build, send=hub_send)

@@ -153,11 +153,20 @@ def _tag_labels(tags: Any) -> list[dict[str, str]]:
 
 
 def envelope(
-    event: events.TicketEvent, *, reference: str, sequence: int, at: datetime
+    event: events.TicketEvent,
+    *,
+    reference: str,
+    sequence: int | None,
+    at: datetime,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
-    """The event as the other side receives it, fixed now (inside the change's transaction)."""
+    """The event as the other side receives it, fixed now (inside the change's transaction).
+
+    ``event_id`` is new and random unless given (an export derives it from the rows it sends);
+    without a ``sequence`` the receiver takes the event as the next of the ticket's stream."""
     ticket = event.ticket
-    tags = list(ticket.tags.order_by("slug"))
+    # Sorted here, so tags an export prefetched are not read again for each event.
+    tags = sorted(ticket.tags.all(), key=lambda tag: tag.slug)
     added = _tag_labels(tags if isinstance(event, events.TicketCreated) else ())
     removed: list[dict[str, str]] = []
     if isinstance(event, events.TicketTagsChanged):
@@ -183,12 +192,14 @@ def envelope(
         "actor": _actor(event.actor),
         "changes": {"before": before, "after": after},
     }
+    if sequence is None:
+        del payload["sequence"]
     reply = getattr(event, "reply", None)
     if reply is not None:
         payload["reply"] = {"body": reply.body, "internal": reply.is_internal_note}
     body = {
         "event": event_name(event),
-        "event_id": uuid.uuid4().hex,
+        "event_id": event_id or uuid.uuid4().hex,
         "timestamp": at.isoformat(),
         "payload": payload,
     }

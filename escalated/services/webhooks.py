@@ -30,7 +30,7 @@ from escalated.conf import escalated_settings
 from escalated.errors import ErrorCode, Problem, collect
 from escalated.events import TicketEvent
 from escalated.models import Delivery, DeliveryKind, Webhook
-from escalated.safe_http import UnsafeTarget, check_url, post
+from escalated.safe_http import Response, UnsafeTarget, check_url, post
 from escalated.services import outbox
 from escalated.services.common import UNSET, Unset
 from escalated.signatures import HEADER, sign
@@ -263,23 +263,17 @@ def webhook_send(row: Delivery, content: outbox.Content) -> int:
     return post_json(hook.url if hook is not None else row.recipient, body, headers)
 
 
-def post_json(
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    *,
-    gives_up: Callable[[int], bool] = lambda status: False,
-) -> int:
-    """POST a JSON body for the outbox under the webhook rules (https, no private networks, the
-    timeout); a 2xx is delivered. Any other answer is a failed attempt, retried unless
-    ``gives_up(status)`` says retrying cannot help."""
+def post_json_answer(url: str, body: bytes, headers: dict[str, str]) -> Response:
+    """POST a JSON body under the webhook rules (https, no private networks, the timeout) and
+    return the answer, whatever its status. A URL the rules refuse is a permanent
+    :class:`~escalated.services.outbox.DeliveryError`, a network failure a temporary one."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"escalated-django/{__version__}",
         **headers,
     }
     try:
-        response = post(
+        return post(
             url,
             body,
             headers,
@@ -291,6 +285,19 @@ def post_json(
         raise outbox.DeliveryError(f"Refused: {error}", permanent=True) from error
     except OSError as error:
         raise outbox.DeliveryError(f"{type(error).__name__}: {error}") from error
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    gives_up: Callable[[int], bool] = lambda status: False,
+) -> int:
+    """POST a JSON body for the outbox (see :func:`post_json_answer`); a 2xx is delivered. Any
+    other answer is a failed attempt, retried unless ``gives_up(status)`` says retrying cannot
+    help."""
+    response = post_json_answer(url, body, headers)
     if 200 <= response.status < 300:
         return response.status
     excerpt = response.body[:300].decode("utf-8", "replace")

@@ -13,6 +13,12 @@
 * ``session <username>``: print a signed-in session cookie of that user;
 * ``tables``: print a digest of every row of every Escalated table (a cloud-mode site must
   write none);
+* ``history <tickets>``: as the site's customers, agent and a guest, through the services, open
+  ``tickets`` tickets with varied histories (replies both ways, notes, priorities, tags added
+  and removed, resolved, closed, reopened), for the export to the hub;
+* ``requesters``: each ticket's requester as the site knows them (on a hub: the site's id for
+  the hub person standing for them), keyed by the site's reference;
+* ``revoke``: revoke the hub's site (its key stops working);
 * ``requeue``: make every delivered hub row due again, as it was before its first attempt (the
   benchmark sends one backlog twice);
 * ``digest``: print the state of every synced ticket (subject, status, priority, tags, replies)
@@ -176,6 +182,80 @@ def stream(count: int, first: int, last: int) -> dict[str, Any]:
     return {"tickets": [ticket.reference for ticket in tickets]}
 
 
+def history(count: int) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from escalated.models import Department, Tag
+    from escalated.services import guests
+    from escalated.services import tickets as service
+    from tests.conftest import make_user
+
+    people = get_user_model().objects
+    agent, cora = people.get(username="alan"), people.get(username="cora")
+    dora = make_user("dora", first="Dora", last="Other")
+    billing = Department.objects.get(slug="billing")
+    vip, old = (
+        Tag.objects.create(name="VIP", slug="vip"),
+        Tag.objects.create(name="Old", slug="old"),
+    )
+    references = []
+    for n in range(count):
+        customer = dora if n % 3 == 2 else cora
+        priority = PRIORITIES[n % 3]
+        ticket = service.ticket_create(
+            actor=customer, subject=f"Ticket {n}", description=f"Details {n}", department=billing
+        )
+        references.append(ticket.reference)
+        service.ticket_priority_change(ticket=ticket, actor=agent, priority=priority)
+        if n % 2 == 0:
+            service.ticket_reply(ticket=ticket, author=agent, body=f"answer {n}")
+            service.ticket_reply(ticket=ticket, author=customer, body=f"thanks {n}")
+        if n % 3 == 0:
+            service.ticket_note_add(ticket=ticket, author=agent, body=f"note {n}")
+        if n % 5 == 0:
+            service.ticket_tags_add(ticket=ticket, actor=agent, tags=[vip, old])
+            service.ticket_tags_remove(ticket=ticket, actor=agent, tags=[old])
+        if n % 4 == 1:
+            service.ticket_resolve(ticket=ticket, actor=agent)
+            if n % 8 == 1:
+                service.ticket_close(ticket=ticket, actor=agent)
+            else:
+                service.ticket_reply(ticket=ticket, author=customer, body=f"not yet {n}")
+    ticket, token = guests.guest_ticket_create(
+        name="Gail Guest", email="gail@example.com", subject="From a guest", department=billing
+    )
+    service.ticket_reply(ticket=ticket, author=guests.guest_authenticate(token), body="More")
+    service.ticket_reply(ticket=ticket, author=agent, body="Answered, guest")
+    references.append(ticket.reference)
+    return {"tickets": references}
+
+
+def requesters() -> dict[str, Any]:
+    from escalated.models import GuestAccess, SitePerson, Ticket
+
+    people = {p.user_id: p.remote_id for p in SitePerson.objects.all()}
+    guests = {g.ticket_id: f"guest:{g.email}" for g in GuestAccess.objects.all()}
+    found = {}
+    for ticket in Ticket.objects.order_by("pk"):
+        if ticket.site_id is not None:
+            found[ticket.site_reference] = people.get(ticket.requester_id)
+        else:
+            found[ticket.reference] = (
+                str(ticket.requester_id) if ticket.requester_id else guests.get(ticket.pk)
+            )
+    return {"requesters": found}
+
+
+def revoke() -> dict[str, Any]:
+    from escalated.access import SystemActor
+    from escalated.models import Site
+    from escalated.services import sites
+
+    site = Site.objects.get()
+    sites.site_revoke(actor=SystemActor("test"), site=site)
+    return {"revoked": site.slug}
+
+
 def requeue() -> dict[str, Any]:
     from django.utils import timezone
 
@@ -239,6 +319,12 @@ def main() -> None:
         result = tables()
     elif command == "session":
         result = session(sys.argv[2])
+    elif command == "history":
+        result = history(int(sys.argv[2]))
+    elif command == "requesters":
+        result = requesters()
+    elif command == "revoke":
+        result = revoke()
     elif command == "requeue":
         result = requeue()
     elif command == "stream":

@@ -83,6 +83,28 @@ class Instance:
         """``python -m tests.hosted.instance_db <args>`` on this instance; its JSON."""
         return python_json(["-m", "tests.hosted.instance_db", *args], self.env(), timeout)
 
+    def command(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """``python -m django <args>`` on this instance (a management command); its outcome."""
+        return subprocess.run(
+            [sys.executable, "-m", "django", *args],
+            env=self.env(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def start_command(self, *args: str) -> subprocess.Popen[bytes]:
+        """``python -m django <args>`` on this instance, left running (its output in the logs)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "django", *args],
+            env=self.env(),
+            cwd=ROOT,
+            stdout=self._log(args[0]),
+            stderr=subprocess.STDOUT,
+        )
+
     def _log(self, what: str) -> Any:
         return open(self.logs / f"{self.name}-{what}.log", "ab")
 
@@ -168,8 +190,11 @@ class Pair:
 
 
 @contextmanager
-def site_and_hub(tmp: Path, smtp_port: int, engine: str, db_name: str) -> Iterator[Pair]:
-    """A hub with one registered site, and that site in synced mode, both running."""
+def site_and_hub(
+    tmp: Path, smtp_port: int, engine: str, db_name: str, *, site_mode: str = "synced"
+) -> Iterator[Pair]:
+    """A hub with one registered site, and that site in ``site_mode``, both running (a
+    self-hosted site runs no processes: it only has a database for its commands)."""
 
     def database(role: str) -> str:
         return f"{db_name}_{role}" if engine == "postgres" else str(tmp / f"{role}.sqlite3")
@@ -180,7 +205,8 @@ def site_and_hub(tmp: Path, smtp_port: int, engine: str, db_name: str) -> Iterat
         hub.settings = {"HUB": {"ENABLED": True}, "OUTBOX": OUTBOX, **LOOPBACK}
         hub_people = hub.run("hub", site.url("/support/cloud/webhook/"))
         site.settings = {
-            "MODE": "synced",
+            "MODE": site_mode,
+            "GUEST_TICKETS_ENABLED": True,
             "HOSTED_API_URL": hub.url("/support/hub/api/v1"),
             "HOSTED_API_KEY": hub_people["key"],
             "HOSTED_SIGNING_SECRET": hub_people["secret"],
@@ -188,7 +214,7 @@ def site_and_hub(tmp: Path, smtp_port: int, engine: str, db_name: str) -> Iterat
             **LOOPBACK,
         }
         site_people = site.run("site")
-        for instance in (hub, site):
+        for instance in (hub,) if site_mode == "self_hosted" else (hub, site):
             instance.start_server()
             instance.start_worker()
         yield Pair(site, hub, site_people, hub_people)
