@@ -431,6 +431,13 @@ def _latest_reply_prefetch(info: Info) -> Prefetch[Any]:
     return Prefetch("replies", queryset=replies, to_attr="latest_reply_cache")
 
 
+def _tags_prefetch(info: Info) -> Prefetch[Any]:
+    """The page's tags in one query, kept as a plain list on each ticket: reading
+    ``ticket.tags.all()`` builds a many-to-many manager per ticket (about a tenth of a
+    millisecond each), which a 50-row queue paid 50 times for nothing."""
+    return Prefetch("tags", queryset=models.Tag.objects.all(), to_attr="tag_list")
+
+
 def _is_following(info: Info) -> Exists:
     return Exists(
         models.TicketFollower.objects.filter(ticket_id=OuterRef("pk"), user_id=viewer(info).pk)
@@ -499,9 +506,12 @@ class TicketNode(relay.Node):
             return None
         return guest_view(access, viewer(info))
 
-    @strawberry_django.field(prefetch_related=["tags"], description="Tags (staff only).")
+    @strawberry_django.field(prefetch_related=[_tags_prefetch], description="Tags (staff only).")
     def tags(self, root: models.Ticket, info: Info) -> list[TagNode]:
-        return list(root.tags.all()) if is_staff(viewer(info)) else []
+        if not is_staff(viewer(info)):
+            return []
+        cached = getattr(root, "tag_list", None)
+        return list(cached) if cached is not None else list(root.tags.all())
 
     @strawberry_django.field(
         prefetch_related=[_participants_prefetch],
