@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalated', '0013_search'),
+        ('escalated', '0014_ticket_participants'),
     ]
 
     operations = [
