@@ -42,6 +42,15 @@ class SignInRequired(Exception):
     """The operation refused someone not signed in: the view sends them to sign in."""
 
 
+class TooManyRequests(Exception):
+    """The operation was refused for now (RATE_LIMITED): a form shows the message, anything
+    else answers 429 with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(Exception):
     """The variables did not fit the operation (a value outside an enum, a malformed id):
     ``problems`` maps the input field named in each error (camelCase, or "") to its message."""
@@ -109,7 +118,7 @@ def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None
 
     Payload errors stay in the data (forms read them). A top-level refusal becomes Django's
     answer to it: 403 for FORBIDDEN, :class:`SignInRequired` for UNAUTHENTICATED, 404 for
-    NOT_FOUND; anything else is a bug and raises.
+    NOT_FOUND, :class:`TooManyRequests` for RATE_LIMITED; anything else is a bug and raises.
     """
     from escalated.graphql.schema import schema
 
@@ -127,6 +136,9 @@ def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None
             raise PermissionDenied(result.errors[0].message)
         if "NOT_FOUND" in codes:
             raise Http404(result.errors[0].message)
+        for error in result.errors:
+            if (error.extensions or {}).get("code") == "RATE_LIMITED":
+                raise TooManyRequests(error.message, int(error.extensions["retryAfter"]))
         if result.data is None and all(e.message.startswith("Variable '$") for e in result.errors):
             problems: dict[str, str] = {}
             for error in result.errors:

@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.views.decorators.http import require_GET
 from inertia import render
 
-from escalated.inertia.execute import SignInRequired, run
+from escalated.inertia.execute import SignInRequired, TooManyRequests, run
 from escalated.inertia.forms import Form, submit
 from escalated.inertia.pages import Page, page_props
 from escalated.inertia.routes import PAGE_METHODS, route_table
@@ -113,6 +113,10 @@ def _guarded(handler: Handler) -> Handler:
             return handler(request, **kwargs)
         except SignInRequired:
             return redirect_to_login(request.get_full_path(), _login_url())
+        except TooManyRequests as refused:
+            response = HttpResponse(str(refused), status=429, content_type="text/plain")
+            response["Retry-After"] = str(refused.retry_after)
+            return response
 
     return view
 
