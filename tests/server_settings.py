@@ -27,6 +27,16 @@ if os.environ.get("ESCALATED_SERVER_REDIS_URL"):
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+if os.environ.get("ESCALATED_SERVER_CACHE_URL"):
+    # A Redis cache shared by the processes of one test, under a prefix of the test's own.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["ESCALATED_SERVER_CACHE_URL"],
+            "KEY_PREFIX": os.environ.get("ESCALATED_SERVER_CACHE_PREFIX", "escalated-server"),
+        }
+    }
+
 if os.environ.get("ESCALATED_SERVER_SETTINGS"):
     ESCALATED = json.loads(os.environ["ESCALATED_SERVER_SETTINGS"])
 

@@ -364,3 +364,31 @@ def test_message_budgets_count_in_a_shared_redis_cache(
 
     assert [_code(a) for a in answers] == [None, None, "RATE_LIMITED"]
     assert world.ticket.replies.count() == replies + 2
+
+
+# --- things held open (websocket connections) -------------------------------------------------
+
+
+def test_a_live_holder_stays_counted_and_a_vanished_one_is_forgotten_in_two_windows() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from escalated.services.ratelimit import hold_take
+
+    start = datetime(2026, 1, 5, 12, 0, 10, tzinfo=UTC)
+    budget = [("test-hold", "someone", 2)]
+    with time_machine.travel(start, tick=False) as clock:
+        live = hold_take(budget, window=60, cache="default")
+        vanished = hold_take(budget, window=60, cache="default")
+        assert live is not None and vanished is not None
+        assert hold_take(budget, window=60, cache="default") is None  # full, and spent nothing
+
+        for _ in range(4):  # the live one refreshes every half window; the other is gone
+            clock.shift(timedelta(seconds=30))
+            live.refresh()
+        full_at_first = hold_take(budget, window=60, cache="default")  # 12:02:10
+        assert full_at_first is not None  # the vanished holder no longer counts
+        assert hold_take(budget, window=60, cache="default") is None  # live + the new one
+        live.release()
+        assert hold_take(budget, window=60, cache="default") is not None

@@ -137,8 +137,9 @@ def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None
         if "NOT_FOUND" in codes:
             raise Http404(result.errors[0].message)
         for error in result.errors:
-            if (error.extensions or {}).get("code") == "RATE_LIMITED":
-                raise TooManyRequests(error.message, int(error.extensions["retryAfter"]))
+            extensions = error.extensions or {}
+            if extensions.get("code") == "RATE_LIMITED":
+                raise TooManyRequests(error.message, int(extensions.get("retryAfter") or 1))
         if result.data is None and all(e.message.startswith("Variable '$") for e in result.errors):
             problems: dict[str, str] = {}
             for error in result.errors:
