@@ -147,3 +147,34 @@ async def test_two_processes_count_one_accounts_connections_together(
     assert admitted == {"type": "connection_ack"}
     assert refused["closed"] == 4429
     assert later == {"type": "connection_ack"}
+
+
+async def test_a_reply_over_the_socket_spends_the_same_budget_as_over_http(
+    world_db: tuple[Path, dict[str, Any]],
+) -> None:
+    path, world = world_db
+    reply = "mutation($input: TicketReplyInput!) { ticketReply(input: $input) { reply { id } } }"
+    count = "query($id: ID!) { node(id: $id) { ... on Ticket { replies { totalCount } } } }"
+    token = world["tokens"]["customer"]
+    settings = {"MESSAGE_RATE_LIMIT": {"REPLIES_PER_REQUESTER": 1}}
+    env = {"ESCALATED_SERVER_SETTINGS": json.dumps(settings)}
+    with server(path, **env) as served:
+        before = graphql_post(served.address, token, count, {"id": world["ticket"]})
+        connection, client, ack = await _open(served.address, token)
+        assert ack == {"type": "connection_ack"}
+        for op in ("1", "2"):
+            body = {"input": {"ticketId": world["ticket"], "body": f"Socket {op}"}}
+            await client.subscribe(op, reply, body)
+        answers = {}
+        while len(answers) < 2:
+            message = await client.receive()
+            if message["type"] == "next":
+                answers[message["id"]] = message["payload"]
+        await connection.close()
+        after = graphql_post(served.address, token, count, {"id": world["ticket"]})
+
+    assert "errors" not in answers["1"]
+    (error,) = answers["2"]["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED" and error["extensions"]["retryAfter"] > 0
+    replies = before["node"]["replies"]["totalCount"]
+    assert after["node"]["replies"]["totalCount"] == replies + 1
