@@ -121,7 +121,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
             placeholder, ESCALATED_SERVER_SETTINGS=json.dumps(SERVER_SETTINGS), **env
         ) as served:
             # The first request pays for what the process loads lazily; it is not the API's time.
-            graphql_post(served.address, world["tokens"]["agent"], "{ viewer { id } }", {})
+            graphql_post(served.address, world["tokens"]["agent"], "{ viewer { __typename } }", {})
             yield served.address, world
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
