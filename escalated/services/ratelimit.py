@@ -137,6 +137,14 @@ def mutation_budget_take(caller: str) -> None:
 
 # --- replies and attachments ------------------------------------------------------------------
 
+# The budgets are spent in the services (ticket_create, guest_ticket_create and the one helper
+# behind ticket_reply and ticket_note_add), so every door is bound the same way: GraphQL over
+# HTTP and the websocket, the support pages and the guest portal (which run the same mutations),
+# inbound email, and the hosted callbacks. Inbound email's own policy only keeps out mail no
+# person wrote (Auto-Submitted, bulk Precedence, bounces); a sender or an autoresponder that
+# ignores those headers is stopped here, per ticket and per sender, and its message is kept as
+# failed for an admin's retry rather than lost.
+
 # Who spends the reply and attachment budgets: the people a helpdesk answers. Staff are not
 # counted: their volume is their job, bounded per minute by MUTATION_RATE_LIMIT, and counting
 # their replies against a ticket's budget would let a customer who floods a ticket lock its
