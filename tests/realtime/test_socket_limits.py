@@ -45,7 +45,9 @@ def limited(path: Path, redis_url: str | None = None, **limits: int) -> Iterator
 
 
 async def _open(address: str, token: str) -> tuple[Any, Socket, dict[str, Any]]:
-    connection = await connect(socket_url(address), subprotocols=PROTOCOL)
+    # A server still starting holds the handshake in its backlog: on the shared 2-core machine
+    # two processes starting at once take longer than the client's default 10 s.
+    connection = await connect(socket_url(address), subprotocols=PROTOCOL, open_timeout=60)
     client = Socket(connection)
     try:
         answer = await client.init({"authorization": f"Bearer {token}"})
