@@ -434,6 +434,55 @@ MUTATION_RATE_LIMIT = {
     ),
 }
 
+# Replies and attachments per hour (issue 16), spent by customers and guests only (see
+# escalated.services.ratelimit): through every door (GraphQL, the support pages, the guest
+# portal, inbound email), per ticket and per requester (an account, or a guest's address).
+MESSAGE_RATE_LIMIT = {
+    "REPLIES_PER_TICKET": Option(
+        30, _positive_int, "Replies customers and guests may add to one ticket per window."
+    ),
+    "REPLIES_PER_REQUESTER": Option(
+        60, _positive_int, "Replies one customer or guest address may send per window."
+    ),
+    "ATTACHMENTS_PER_TICKET": Option(
+        50, _positive_int, "Files customers and guests may attach to one ticket per window."
+    ),
+    "ATTACHMENTS_PER_REQUESTER": Option(
+        100,
+        _positive_int,
+        "Files one customer or guest address may attach per window (new tickets included).",
+    ),
+    "WINDOW_SECONDS": Option(3600, _positive_int, "Length of the rate-limit window, in seconds."),
+    "CACHE": Option(
+        "default",
+        _alias_in("CACHES", "cache"),
+        "The Django cache alias holding the counters (a shared cache in production).",
+    ),
+}
+
+# Websocket connections held open and operations per connection (issue 16).
+REALTIME_RATE_LIMIT = {
+    "CONNECTIONS_PER_USER": Option(
+        20,
+        _positive_int,
+        "Websockets one account (by session or any of its tokens) or guest link may hold open.",
+    ),
+    "CONNECTIONS_PER_IP": Option(
+        200, _positive_int, "Websockets one client IP address may hold open."
+    ),
+    "SUBSCRIPTIONS_PER_CONNECTION": Option(
+        50,
+        _positive_int,
+        "Operations one websocket may run at once (subscriptions, and queries or mutations "
+        "still running).",
+    ),
+    "CACHE": Option(
+        "default",
+        _alias_in("CACHES", "cache"),
+        "The Django cache alias counting open connections (a shared cache in production).",
+    ),
+}
+
 GUEST_RATE_LIMIT = {
     "PER_EMAIL": Option(3, _positive_int, "Guest tickets one email address may open per window."),
     "PER_IP": Option(10, _positive_int, "Guest tickets one client IP may open per window."),
@@ -712,6 +761,12 @@ OPTIONS: dict[str, Option] = {
     "GUEST_RATE_LIMIT": Option({}, _dict, "Limits on guestTicketCreate.", GUEST_RATE_LIMIT),
     "MUTATION_RATE_LIMIT": Option(
         {}, _dict, "Limits on mutations per caller.", MUTATION_RATE_LIMIT
+    ),
+    "MESSAGE_RATE_LIMIT": Option(
+        {}, _dict, "Limits on replies and attachments per hour.", MESSAGE_RATE_LIMIT
+    ),
+    "REALTIME_RATE_LIMIT": Option(
+        {}, _dict, "Limits on websocket connections and their operations.", REALTIME_RATE_LIMIT
     ),
     "GUEST_CLAIM_EMAIL_VERIFIED": Option(
         None,

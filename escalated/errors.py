@@ -60,6 +60,19 @@ class DomainError(Exception):
         super().__init__("; ".join(p.message for p in self.problems))
 
 
+class RateLimited(DomainError):
+    """A budget of the caller's (or the ticket's) is spent for now; nothing was changed.
+
+    Doors that speak HTTP answer with ``retry_after`` (seconds) in a ``Retry-After`` header;
+    GraphQL reports it as a top-level error with ``extensions.code`` RATE_LIMITED, and a door
+    that only knows DomainError (inbound email) records the refusal like any other.
+    """
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, code=ErrorCode.RATE_LIMITED)
+        self.retry_after = retry_after
+
+
 class NotAllowed(Exception):
     """The actor may not do this. Reported as a top-level error, never as a payload error."""
 

@@ -17,6 +17,21 @@ DATABASES = {
     }
 }
 
+if os.environ.get("ESCALATED_SERVER_PG_NAME"):
+    # A PostgreSQL database of the test's own, beside the suite's test database.
+    DATABASES = {
+        "default": {
+            **DATABASES["default"],
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "PASSWORD": os.environ.get("PGPASSWORD", ""),
+            "NAME": os.environ["ESCALATED_SERVER_PG_NAME"],
+            "OPTIONS": {},
+        }
+    }
+
 if os.environ.get("ESCALATED_SERVER_REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
@@ -26,6 +41,16 @@ if os.environ.get("ESCALATED_SERVER_REDIS_URL"):
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if os.environ.get("ESCALATED_SERVER_CACHE_URL"):
+    # A Redis cache shared by the processes of one test, under a prefix of the test's own.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["ESCALATED_SERVER_CACHE_URL"],
+            "KEY_PREFIX": os.environ.get("ESCALATED_SERVER_CACHE_PREFIX", "escalated-server"),
+        }
+    }
 
 if os.environ.get("ESCALATED_SERVER_SETTINGS"):
     ESCALATED = json.loads(os.environ["ESCALATED_SERVER_SETTINGS"])

@@ -17,8 +17,7 @@ from graphql import GraphQLError
 from strawberry.utils.str_converters import to_camel_case
 
 from escalated.access import Role, require_admin, require_staff, role_of
-from escalated.conf import escalated_settings
-from escalated.errors import DomainError, NotAllowed, Problem
+from escalated.errors import DomainError, NotAllowed, Problem, RateLimited
 from escalated.graphql.context import (
     api_token,
     caller_key,
@@ -28,7 +27,7 @@ from escalated.graphql.context import (
 )
 from escalated.graphql.enums import UserErrorCode
 from escalated.models import TokenScope
-from escalated.services.ratelimit import rate_limit_hit
+from escalated.services.ratelimit import mutation_budget_take
 
 
 @strawberry.type(description="A problem with the input; the operation changed nothing.")
@@ -111,11 +110,13 @@ def _wrap(resolver: F, *, admits: frozenset[Role], gate: Callable[[Any], None] |
         if cross_site_session(info):
             # The websocket's twin of Django's CSRF check on a session-signed POST.
             raise refusal(actor, "A page of another site cannot run mutations with your session.")
-        _count_mutation(info)
         try:
+            mutation_budget_take(caller_key(info))
             if gate is not None:
                 gate(actor)
             return resolver(*args, **kwargs)
+        except RateLimited as error:
+            raise rate_limited(info, error) from error
         except DomainError as error:
             payload = _payload_class(resolver, signature)
             return payload(errors=user_errors(error.problems))
@@ -125,23 +126,13 @@ def _wrap(resolver: F, *, admits: frozenset[Role], gate: Callable[[Any], None] |
     return wrapper
 
 
-def _count_mutation(info: Any) -> None:
-    """Count one mutation against the caller's MUTATION_RATE_LIMIT; over it, a top-level
-    RATE_LIMITED error with ``retryAfter`` (seconds), and ``Retry-After`` on HTTP."""
-    limits = escalated_settings.MUTATION_RATE_LIMIT
-    retry_after = rate_limit_hit(
-        scope="mutation",
-        key=caller_key(info),
-        limit=limits["PER_MINUTE"],
-        window=60,
-        cache=limits["CACHE"],
+def rate_limited(info: Any, error: RateLimited) -> GraphQLError:
+    """A spent budget (MUTATION_RATE_LIMIT, MESSAGE_RATE_LIMIT): a top-level RATE_LIMITED
+    error with ``retryAfter`` (seconds), and ``Retry-After`` on HTTP."""
+    set_response_header(info, "Retry-After", str(error.retry_after))
+    return GraphQLError(
+        str(error), extensions={"code": "RATE_LIMITED", "retryAfter": error.retry_after}
     )
-    if retry_after is not None:
-        set_response_header(info, "Retry-After", str(retry_after))
-        raise GraphQLError(
-            f"Too many changes in a short time; try again in {retry_after} seconds.",
-            extensions={"code": "RATE_LIMITED", "retryAfter": retry_after},
-        )
 
 
 def _payload_class(resolver: Callable[..., Any], signature: inspect.Signature) -> Any:

@@ -43,6 +43,15 @@ class SignInRequired(Exception):
     """The operation refused someone not signed in: the view sends them to sign in."""
 
 
+class TooManyRequests(Exception):
+    """The operation was refused for now (RATE_LIMITED): a form shows the message, anything
+    else answers 429 with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(Exception):
     """The variables did not fit the operation (a value outside an enum, a malformed id):
     ``problems`` maps the input field named in each error (camelCase, or "") to its message."""
@@ -118,7 +127,7 @@ def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None
 
     Payload errors stay in the data (forms read them). A top-level refusal becomes Django's
     answer to it: 403 for FORBIDDEN, :class:`SignInRequired` for UNAUTHENTICATED, 404 for
-    NOT_FOUND; anything else is a bug and raises.
+    NOT_FOUND, :class:`TooManyRequests` for RATE_LIMITED; anything else is a bug and raises.
     """
     from escalated.cloud import forward
     from escalated.graphql.schema import schema
@@ -150,6 +159,10 @@ def _outcome(data: dict[str, Any] | None, errors: list[GraphQLError]) -> dict[st
             raise PermissionDenied(errors[0].message)
         if "NOT_FOUND" in codes:
             raise Http404(errors[0].message)
+        for error in errors:
+            extensions = error.extensions or {}
+            if extensions.get("code") == "RATE_LIMITED":
+                raise TooManyRequests(error.message, int(extensions.get("retryAfter") or 1))
         if data is None and all(e.message.startswith("Variable '$") for e in errors):
             problems: dict[str, str] = {}
             for error in errors:

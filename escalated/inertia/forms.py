@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from escalated.inertia.execute import InvalidInput, run
+from escalated.inertia.execute import InvalidInput, TooManyRequests, run
 from escalated.inertia.shape import snake
 from escalated.inertia.shared import remember_errors
 
@@ -138,6 +138,8 @@ def submit(
         problems = payload.get("errors") or []
     except InvalidInput as invalid:
         problems = [{"field": k or None, "message": m} for k, m in invalid.problems.items()]
+    except TooManyRequests as refused:
+        problems = [{"field": None, "message": str(refused)}]
     errors = form_errors(form, problems)
     if errors:
         remember_errors(request, errors)

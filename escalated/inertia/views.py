@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from inertia import render
 
 from escalated.cloud.forward import HubUnavailable
-from escalated.inertia.execute import SignInRequired, run
+from escalated.inertia.execute import SignInRequired, TooManyRequests, run
 from escalated.inertia.forms import Form, submit
 from escalated.inertia.pages import Page, page_props
 from escalated.inertia.routes import PAGE_METHODS, route_table
@@ -117,6 +117,10 @@ def _guarded(handler: Handler) -> Handler:
             return redirect_to_login(request.get_full_path(), _login_url())
         except HubUnavailable:
             return unavailable(request)
+        except TooManyRequests as refused:
+            response = HttpResponse(str(refused), status=429, content_type="text/plain")
+            response["Retry-After"] = str(refused.retry_after)
+            return response
 
     return view
 

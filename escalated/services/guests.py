@@ -29,7 +29,11 @@ from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collec
 from escalated.models import Channel, Department, GuestAccess, Reply, Ticket
 from escalated.services.attachments import attachments_attach, attachments_check, attachments_write
 from escalated.services.common import lock_ticket
-from escalated.services.ratelimit import rate_limit_hit
+from escalated.services.ratelimit import (
+    guest_requester_key,
+    message_budgets_take,
+    rate_limit_hit,
+)
 from escalated.services.secrets import secret_issue, secret_match, secret_visible_part
 from escalated.services.text import required_text
 from escalated.services.tickets import ticket_draft, ticket_save_new
@@ -162,6 +166,9 @@ def guest_ticket_create(
     collect([*_guest_problems(name, email), *problems])
     files = attachments_check(attachments)
     _rate_limit(email, client_ip)
+    message_budgets_take(
+        ticket_id=None, requester=guest_requester_key(email), replies=0, files=len(files)
+    )
 
     with transaction.atomic():
         # Files first: the reference counter stays locked from numbering until commit. A guest

@@ -58,6 +58,7 @@ from escalated.services.common import (
     ticket_save,
     ticket_transaction,
 )
+from escalated.services.ratelimit import message_budgets_take, requester_key
 from escalated.services.references import next_ticket_reference
 from escalated.services.shared_reads import shared_reads
 from escalated.services.statuses import apply_status, can_move, require_move
@@ -188,6 +189,9 @@ def ticket_create(
     collect(problems)
     ticket.site_id = site_id
     files = attachments_check(attachments)
+    message_budgets_take(
+        ticket_id=None, requester=requester_key(actor), replies=0, files=len(files)
+    )
 
     with transaction.atomic():
         # Files first: the reference counter stays locked from numbering until commit.
@@ -260,6 +264,10 @@ def _add_reply(
             code=ErrorCode.REQUIRED,
             field="body",
         )
+    # Last of the checks, so that nothing refused above spends the ticket's budgets.
+    message_budgets_take(
+        ticket_id=ticket.pk, requester=requester_key(author), replies=1, files=len(files)
+    )
     reply = Reply.objects.create(
         ticket=ticket,
         author=events.person(author),

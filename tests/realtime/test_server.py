@@ -35,7 +35,8 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 async def _subscribe(address: str, world: dict[str, Any], person: str) -> tuple[Any, Socket]:
-    connection = await connect(socket_url(address), subprotocols=PROTOCOL)
+    # Two processes starting at once on a loaded 2-core machine take more than the default 10 s.
+    connection = await connect(socket_url(address), subprotocols=PROTOCOL, open_timeout=60)
     client = Socket(connection)
     ack = await client.init({"authorization": f"Bearer {world['tokens'][person]}"})
     assert ack == {"type": "connection_ack"}
