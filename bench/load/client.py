@@ -23,7 +23,7 @@ class Lost(Exception):
 
 
 async def graphql_post(
-    address: str, token: str, query: str, variables: dict[str, Any], *, timeout: float = 60
+    address: str, token: str, query: str, variables: dict[str, Any], *, timeout: float = 120
 ) -> tuple[int, dict[str, Any]]:
     """POST one operation over a fresh HTTP/1.1 connection; the status and the JSON body."""
     host, port = address.rsplit(":", 1)
@@ -41,8 +41,10 @@ async def graphql_post(
         writer.write(head + body)
         await writer.drain()
         raw = await asyncio.wait_for(reader.read(-1), timeout)
-    except (OSError, TimeoutError) as error:
-        raise Lost(str(error)) from error
+    except TimeoutError as error:
+        raise Lost(f"no answer within {timeout} s") from error
+    except OSError as error:
+        raise Lost(f"{type(error).__name__}: {error}") from error
     finally:
         writer.close()
     return _parse_response(raw)

@@ -463,6 +463,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from bench.load import verify
 
+    killed = running[1].address if args.kill else ""
+
     proofs = await asyncio.to_thread(
         verify.everything,
         actions=load.actions,
@@ -485,6 +487,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "outcomes": dict(Counter(f"{a.op}:{a.outcome}" for a in load.actions)),
         "errors": Counter(a.detail for a in load.actions if a.outcome == "error").most_common(5),
+        "lost": Counter(
+            f"{a.detail} ({'killed server' if a.server == killed else 'server up'})"
+            for a in load.actions
+            if a.outcome == "lost"
+        ).most_common(5),
         "subscriber_sessions": sum(len(s.sessions) for s in subscribers),
         "events_received": sum(len(x.events) for s in subscribers for x in s.sessions),
         "proofs": proofs,

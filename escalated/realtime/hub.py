@@ -7,6 +7,13 @@ the local subscriptions listening for that group, so an event costs the layer on
 process whatever the number of open queues. Before handing an event out, the hub loads what
 every subscriber needs from the database once (:func:`escalated.realtime.delivery.prepare`);
 events are handed out in the order they arrive.
+
+Reading the channel and preparing events are two tasks with this process's own queue between
+them. The layer keeps only so many messages waiting on a channel (channels_redis: ``capacity``,
+100 by default) and silently drops what a group send would add beyond that; preparing an event
+waits for the database, behind the requests the process is serving. Read at the pace of
+preparing, a busy process lost most of its events (bench/load); read at the pace the layer hands
+them over, they wait here instead, in order, for as long as preparing is behind.
 """
 
 from __future__ import annotations
@@ -34,6 +41,10 @@ class Hub:
         self.listeners: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        # Read from the layer, not yet prepared: each with the queues listening when it came.
+        self._inbox: asyncio.Queue[tuple[dict[str, Any], tuple[asyncio.Queue[Any], ...]]] = (
+            asyncio.Queue()
+        )
 
     @classmethod
     def current(cls) -> Hub:
@@ -72,7 +83,11 @@ class Hub:
         if self.channel is not None:
             return
         self.channel = await self.layer.new_channel("escalated.hub.")
-        self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._renew())]
+        self._tasks = [
+            asyncio.create_task(self._pump()),
+            asyncio.create_task(self._hand_out()),
+            asyncio.create_task(self._renew()),
+        ]
 
     async def _pump(self) -> None:
         assert self.channel is not None
@@ -89,8 +104,13 @@ class Hub:
                 continue
             delay = 0.05
             listeners = tuple(self.listeners.get(message.get("group", ""), ()))
-            if not listeners:
-                continue
+            if listeners:
+                self._inbox.put_nowait((message, listeners))
+
+    async def _hand_out(self) -> None:
+        """Prepare each event read, in order, and give it to the queues that were listening."""
+        while True:
+            message, listeners = await self._inbox.get()
             try:
                 message = await prepare(message)
             except asyncio.CancelledError:
