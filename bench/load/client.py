@@ -90,11 +90,11 @@ QUEUE_EVENTS = "subscription { queueEvents { kind ticketId occurredAt change } }
 @dataclass
 class Session:
     """One subscription on one connection: every event it received, as (kind, ticket pk,
-    occurredAt as Unix time), in arrival order."""
+    occurredAt as Unix time, arrival as Unix time), in arrival order."""
 
     server: str
     opened: float
-    events: list[tuple[str, int, float]] = field(default_factory=list)
+    events: list[tuple[str, int, float, float]] = field(default_factory=list)
     ended: str = ""  # "closed" (by us, at the end), or why it broke
 
 
@@ -153,7 +153,7 @@ class Subscriber:
                         event = message["payload"]["data"]["queueEvents"]
                         pk = int(relay.GlobalID.from_id(event["ticketId"]).node_id)
                         at = _timestamp(event["occurredAt"])
-                        session.events.append((event["kind"], pk, at))
+                        session.events.append((event["kind"], pk, at, time.time()))
             except (OSError, ConnectionClosed, TimeoutError, RuntimeError) as error:
                 session.ended = session.ended or f"{type(error).__name__}: {error}"
             if self.stopping:

@@ -1,14 +1,15 @@
 """Load test: agents and customers working tickets over HTTP while agents hold ``queueEvents``
-subscriptions, with one server and the outbox worker killed half way; then proofs that nothing
-was lost or doubled (see bench/load/verify.py).
+subscriptions, with one server and the outbox workers killed half way (the workers restarted);
+then proofs that nothing was lost or doubled (see bench/load/verify.py).
 
     .venv/bin/python -m bench.load.run --clients 200 --subscribers 200 --seconds 300
 
 Everything is on loopback: two uvicorn processes serving asgi.py (bench/load/settings.py:
-PostgreSQL database LOAD_DB, Redis LOAD_REDIS for the channel layer and the cache), one
-``escalated_worker``, an HTTP receiver for webhooks and an SMTP sink for email (both in this
-process). The run is bounded in time (--seconds) and in count (--max-actions). The database is
-dropped and made again at the start, and kept afterwards for inspection.
+PostgreSQL database LOAD_DB, Redis LOAD_REDIS for the channel layer and the cache),
+``escalated_worker`` processes (--outbox-workers), an HTTP receiver for webhooks and an SMTP
+sink for email (both in this process). The run is bounded in time (--seconds) and in count
+(--max-actions). The database is dropped and made again at the start, and kept afterwards for
+inspection.
 
 Prints one JSON document: per-operation latencies, throughput, errors, and each proof's verdict.
 """
@@ -344,7 +345,7 @@ async def until_all_hear(load: Load, subscribers: list[Subscriber], since: float
         if all(
             s.current is not None
             and not s.current.ended
-            and any(at > since for _k, _t, at in s.current.events)
+            and any(event[2] > since for event in s.current.events)
             for s in subscribers
         ):
             return
@@ -413,7 +414,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             for _ in range(2)
         ]
-        worker = start_worker(_env(args, **env_extra), log)
+        workers = [start_worker(_env(args, **env_extra), log) for _ in range(args.outbox_workers)]
         servers = Servers([s.address for s in running])
         load = Load(args, world, servers)
         subscribers = [Subscriber(a["id"], a["token"]) for a in world["agents"][: args.subscribers]]
@@ -435,11 +436,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             victim = running[1]
             os.kill(victim.pid, signal.SIGKILL)
             servers.down.add(victim.address)
-            worker.kill()
-            worker.wait()
+            for worker in workers:
+                worker.kill()
+                worker.wait()
             await asyncio.sleep(2)
-            worker = start_worker(_env(args, **env_extra), log)
-            timeline["worker_restarted"] = time.time()
+            workers = [start_worker(_env(args, **env_extra), log) for _ in workers]
+            timeline["workers_restarted"] = time.time()
         await asyncio.gather(*actors)
         timeline["end"] = time.time()
         await until_all_hear(load, subscribers, timeline["end"])
@@ -458,8 +460,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(1)
         timeline["drained"] = time.time()
         await asyncio.sleep(1)  # anything still arriving at the receivers
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=60)
 
     from bench.load import verify
 
@@ -492,11 +496,32 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for a in load.actions
             if a.outcome == "lost"
         ).most_common(5),
+        "event_delay": event_delays(subscribers, timeline["start"], timeline["end"]),
         "subscriber_sessions": sum(len(s.sessions) for s in subscribers),
         "events_received": sum(len(x.events) for s in subscribers for x in s.sessions),
         "proofs": proofs,
         "ok": all(p["ok"] for p in proofs.values()),
         "actions": load.actions,
+    }
+
+
+def event_delays(subscribers: list[Subscriber], start: float, end: float) -> dict[str, float]:
+    """From an event's commit (occurredAt) to its arrival at a subscriber, during the load."""
+    delays = sorted(
+        arrived - at
+        for s in subscribers
+        for session in s.sessions
+        for _kind, _ticket, at, arrived in session.events
+        if start <= at <= end
+    )
+    if len(delays) < 2:
+        return {}
+    q = statistics.quantiles(delays, n=100)
+    return {
+        "count": len(delays),
+        "p50_ms": round(q[49] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+        "max_ms": round(delays[-1] * 1000, 1),
     }
 
 
@@ -526,7 +551,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--db", default=os.environ.get("LOAD_DB", "bench_16load"))
     parser.add_argument("--redis", default=os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/3"))
-    parser.add_argument("--drain-timeout", type=float, default=120)
+    parser.add_argument("--outbox-workers", type=int, default=2, help="all killed half way")
+    parser.add_argument("--drain-timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument(
         "--log", default=str(Path(tempfile.gettempdir()) / "escalated-load-worker.log")

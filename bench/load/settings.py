@@ -54,4 +54,8 @@ ESCALATED = {
     # Only the outbox worker sends, so killing it leaves claimed rows whose lease must run
     # out; a short lease makes that happen within the run.
     "OUTBOX": {"DELIVERY": "worker", "LEASE_SECONDS": 10, "RETRY_BASE_SECONDS": 1},
+    # A new ticket emails every agent of its department (67 of them at 200 agents): that alone
+    # would be most of the outbox. Off; every other email (to the requester, the assignee) and
+    # every webhook stays on.
+    "NOTIFICATIONS": {"TICKET_CREATED": False},
 }

@@ -277,7 +277,7 @@ def _subscriptions(
         seen: set[tuple[str, int, float]] = set()
         for session in subscriber.sessions:
             got: Counter[tuple[str, int]] = Counter()
-            for kind, ticket, at in session.events:
+            for kind, ticket, at, _arrived in session.events:
                 received_total += 1
                 verb = KIND_VERB.get(kind, kind)
                 if (kind, ticket, at) in seen:
@@ -290,7 +290,7 @@ def _subscriptions(
                 got[verb, ticket] += 1
             if not session.events:
                 continue
-            first, last = session.events[0][2], max(at for _k, _t, at in session.events)
+            first, last = session.events[0][2], max(event[2] for event in session.events)
             end = last if session.ended == "closed" else last - SESSION_MARGIN
             for (verb, ticket), rows in by_key.items():
                 if not may_see.get(ticket, False):
