@@ -336,11 +336,17 @@ def _user_gid(pk: int) -> str:
     return relay.to_base64("User", pk)
 
 
-async def until_all_hear(load: Load, subscribers: list[Subscriber], since: float) -> None:
+async def until_all_hear(
+    load: Load, subscribers: list[Subscriber], since: float, timeout: float
+) -> None:
     """Nudge the markers until every subscriber's open session has heard an event that
     committed after ``since`` (so it is live, and everything before has reached it)."""
-    for _ in range(90):
-        await load.nudge()
+    deadline = time.time() + timeout
+    tick = 0
+    while time.time() < deadline:
+        if tick % 10 == 0:  # again every 10 s: a subscription may have joined since
+            await load.nudge()
+        tick += 1
         await asyncio.sleep(1)
         if all(
             s.current is not None
@@ -424,7 +430,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             listening += [asyncio.create_task(s.run(servers)) for s in batch]
             await asyncio.sleep(1)
         timeline["subscribed"] = time.time()
-        await until_all_hear(load, subscribers, timeline["subscribed"])
+        await until_all_hear(load, subscribers, timeline["subscribed"], args.settle_timeout)
         timeline["start"] = time.time()
         load.deadline = timeline["start"] + args.seconds
         agents = world["agents"][: args.clients - args.clients // 2]
@@ -444,7 +450,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             timeline["workers_restarted"] = time.time()
         await asyncio.gather(*actors)
         timeline["end"] = time.time()
-        await until_all_hear(load, subscribers, timeline["end"])
+        await until_all_hear(load, subscribers, timeline["end"], args.settle_timeout)
         timeline["heard_end"] = time.time()
         await asyncio.sleep(1)
         for s in subscribers:
@@ -547,7 +553,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--subscribers", type=int, default=200, help="agents on queueEvents")
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--max-actions", type=int, default=200_000)
-    parser.add_argument("--think", type=float, default=1.0, help="mean pause between actions")
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="mean pause between one client's actions"
+    )
+    parser.add_argument(
+        "--settle-timeout", type=float, default=900, help="for every subscriber to catch up"
+    )
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--db", default=os.environ.get("LOAD_DB", "bench_16load"))
     parser.add_argument("--redis", default=os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/3"))

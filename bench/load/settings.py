@@ -25,7 +25,9 @@ REDIS_URL = os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/3")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # As README's "Live queues" advises: with channels_redis' default of 100 messages per
+        # channel, bursts past it were dropped (bench/RESULTS.md).
+        "CONFIG": {"hosts": [REDIS_URL], "channel_capacity": {"escalated.hub.*": 100_000}},
     }
 }
 # Rate-limit counters, shared by both servers as in production.
@@ -58,4 +60,13 @@ ESCALATED = {
     # would be most of the outbox. Off; every other email (to the requester, the assignee) and
     # every webhook stays on.
     "NOTIFICATIONS": {"TICKET_CREATED": False},
+}
+
+# channels_redis says at INFO when it drops messages for a full channel: shown, so a run that
+# loses events says why.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"err": {"class": "logging.StreamHandler"}},
+    "loggers": {"channels_redis": {"handlers": ["err"], "level": "INFO"}},
 }
