@@ -70,7 +70,8 @@ class Action:
     detail: str = ""
     server: str = ""
     started: float = 0.0
-    seconds: float = 0.0
+    seconds: float = 0.0  # from sending to the answer
+    waited: float = 0.0  # before sending, for a free slot (--in-flight)
     result_id: int | None = None  # the created ticket's or reply's pk, from the answer
 
 
@@ -108,14 +109,21 @@ class World:
 # --- the database and the people ----------------------------------------------------------
 
 
-def prepare_database(db: str, redis_url: str) -> None:
+def prepare_database(db: str) -> None:
     import psycopg
-    import redis
 
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{db}"')
-    redis.Redis.from_url(redis_url).flushdb()  # this run's own db number only
+
+
+def forget_redis_keys(redis_url: str, prefix: str) -> None:
+    """Delete this run's keys (its channel layer's and its cache's, all under ``prefix``)."""
+    import redis
+
+    store = redis.Redis.from_url(redis_url)
+    for key in store.scan_iter(match=f"*{prefix}*", count=1000):
+        store.delete(key)
 
 
 def seed(agent_count: int, customer_count: int) -> dict[str, Any]:
@@ -194,6 +202,10 @@ class Load:
         self.random = random.Random(args.seed)  # noqa: S311  (a workload, not a secret)
         self.agent_ids = {d["id"]: d["agents"] for d in world["departments"]}
         self.priorities: dict[int, int] = {}  # marker ticket pk -> 1 HIGH / 0 LOW
+        # Requests open at once, over all clients: each one holds a database connection in the
+        # server for as long as it runs, and the machine's PostgreSQL (100 connections) serves
+        # eight developers. The rest of the 200 clients wait their turn here (``waited``).
+        self.in_flight = asyncio.Semaphore(args.in_flight)
 
     def more(self) -> bool:
         return time.time() < self.deadline and len(self.actions) < self.args.max_actions
@@ -201,7 +213,13 @@ class Load:
     async def send(self, action: Action, token: str, query: str, variables: Any) -> Any:
         """Run ``action`` on a live server (another if one refuses); its outcome recorded."""
         self.actions.append(action)
-        action.started = time.time()
+        queued = time.time()
+        async with self.in_flight:
+            action.started = time.time()
+            action.waited = action.started - queued
+            return await self._send(action, token, query, variables)
+
+    async def _send(self, action: Action, token: str, query: str, variables: Any) -> Any:
         for attempt in range(4):
             action.server = self.servers.pick(action.actor + attempt)
             try:
@@ -344,7 +362,7 @@ async def until_all_hear(
     deadline = time.time() + timeout
     tick = 0
     while time.time() < deadline:
-        if tick % 10 == 0:  # again every 10 s: a subscription may have joined since
+        if tick % 5 == 0:  # again every 5 s: a subscription may have joined since
             await load.nudge()
         tick += 1
         await asyncio.sleep(1)
@@ -395,7 +413,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tests.outbox.peers import HttpReceiver, SmtpSink
     from tests.realtime.servers import server
 
-    prepare_database(args.db, args.redis)
+    prepare_database(args.db)
+    timeline: dict[str, float] = {"began": time.time()}
     world = await asyncio.to_thread(
         seed, max(args.subscribers, args.clients - args.clients // 2), args.clients // 2
     )
@@ -403,9 +422,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     hooks.start()
     smtp.start()
     log_path = Path(args.log)
-    env_extra = {"LOAD_SMTP_PORT": str(smtp.port), "LOAD_WEBHOOK_URL": hooks.url}
-    timeline: dict[str, float] = {}
+    env_extra = {
+        "LOAD_SMTP_PORT": str(smtp.port),
+        "LOAD_WEBHOOK_URL": hooks.url,
+        "LOAD_PREFIX": os.environ["LOAD_PREFIX"],
+    }
+    timeline["seeded"] = time.time()
     with ExitStack() as stack, log_path.open("ab") as log:
+        stack.callback(forget_redis_keys, args.redis, os.environ["LOAD_PREFIX"])
         stack.callback(hooks.stop)
         stack.callback(smtp.stop)
         running = [
@@ -538,11 +562,15 @@ def latencies(actions: list[Action]) -> dict[str, dict[str, float]]:
         if not times:
             continue
         q = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99
+        waits = sorted(a.waited for a in actions if a.op == op and a.outcome == "ack")
+        w = statistics.quantiles(waits, n=100) if len(waits) > 1 else waits * 99
         out[op] = {
             "count": len(times),
             "p50_ms": round(q[49] * 1000, 1),
             "p99_ms": round(q[98] * 1000, 1),
             "max_ms": round(times[-1] * 1000, 1),
+            "wait_p50_ms": round(w[49] * 1000, 1),
+            "wait_p99_ms": round(w[98] * 1000, 1),
         }
     return out
 
@@ -562,6 +590,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--db", default=os.environ.get("LOAD_DB", "bench_16load"))
     parser.add_argument("--redis", default=os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/3"))
+    parser.add_argument(
+        "--in-flight", type=int, default=16, help="requests open at once, over all clients"
+    )
     parser.add_argument("--outbox-workers", type=int, default=2, help="all killed half way")
     parser.add_argument("--drain-timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=16)
@@ -577,6 +608,9 @@ def main() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.load.settings"
     os.environ["LOAD_DB"] = args.db
     os.environ["LOAD_REDIS"] = args.redis
+    # This run's keys in Redis (channel layer, cache) share a prefix, deleted at the end: runs
+    # never see each other's, and nothing else in the database number is touched.
+    os.environ["LOAD_PREFIX"] = f"load{uuid.uuid4().hex[:12]}"
     import django
 
     django.setup()

@@ -3,7 +3,8 @@ driver that seeds and checks): the test suite's settings on PostgreSQL and Redis
 limits a load test would trip raised, and deliveries left to the outbox worker.
 
 Read from the environment (bench/load/run.py sets them): LOAD_DB (database name), LOAD_REDIS
-(channel layer and cache), LOAD_SMTP_PORT and LOAD_WEBHOOK_URL (the loopback receivers).
+(channel layer and cache), LOAD_PREFIX (this run's Redis keys), LOAD_SMTP_PORT and
+LOAD_WEBHOOK_URL (the loopback receivers).
 """
 
 import os
@@ -22,12 +23,18 @@ DATABASES = {
 }
 
 REDIS_URL = os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/3")
+# One run's keys (bench/load/run.py deletes them at its end).
+PREFIX = os.environ.get("LOAD_PREFIX", "load")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         # As README's "Live queues" advises: with channels_redis' default of 100 messages per
         # channel, bursts past it were dropped (bench/RESULTS.md).
-        "CONFIG": {"hosts": [REDIS_URL], "channel_capacity": {"escalated.hub.*": 100_000}},
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": f"{PREFIX}:asgi",
+            "channel_capacity": {"escalated.hub.*": 100_000},
+        },
     }
 }
 # Rate-limit counters, shared by both servers as in production.
@@ -35,7 +42,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "escalated-load",
+        "KEY_PREFIX": PREFIX,
     }
 }
 

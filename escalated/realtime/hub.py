@@ -31,6 +31,9 @@ from escalated.realtime.delivery import prepare
 
 logger = logging.getLogger(__name__)
 
+# Attempts at loading one event before the hub gives up on it (about 10 s of retries in all).
+PREPARE_ATTEMPTS = 8
+
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
 
@@ -111,15 +114,33 @@ class Hub:
         """Prepare each event read, in order, and give it to the queues that were listening."""
         while True:
             message, listeners = await self._inbox.get()
+            prepared = await self._prepared(message)
+            if prepared is None:
+                continue
+            for queue in listeners:
+                queue.put_nowait(prepared)
+
+    async def _prepared(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """``message`` prepared, trying again while loading fails (a database that refuses
+        connections for a moment must not cost subscribers the event); None once
+        PREPARE_ATTEMPTS have failed."""
+        for attempt in range(1, PREPARE_ATTEMPTS + 1):
             try:
-                message = await prepare(message)
+                return await prepare(message)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("Escalated's live hub could not load an event; dropped it")
-                continue
-            for queue in listeners:
-                queue.put_nowait(message)
+                if attempt == PREPARE_ATTEMPTS:
+                    logger.exception(
+                        "Escalated's live hub could not load an event %s times; dropped it",
+                        attempt,
+                    )
+                    return None
+                logger.warning(
+                    "Escalated's live hub could not load an event; trying again", exc_info=True
+                )
+                await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
+        return None
 
     async def _renew(self) -> None:
         """Group memberships lapse after the layer's ``group_expiry``: join again well before."""

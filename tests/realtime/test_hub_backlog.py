@@ -54,3 +54,37 @@ async def test_events_beyond_the_channel_capacity_wait_in_the_process_instead_of
             task.cancel()
         await asyncio.gather(*hub._tasks, return_exceptions=True)
         await layer.flush()
+
+
+async def test_an_event_whose_loading_fails_for_a_moment_is_loaded_again_not_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a database that refuses the first two attempts at loading an event (the load test
+    # met PostgreSQL's "too many clients already")
+    from django.db import OperationalError
+
+    failures = [OperationalError("too many clients already")] * 2
+
+    async def flaky_prepare(message: dict[str, Any]) -> dict[str, Any]:
+        if failures:
+            raise failures.pop()
+        return message
+
+    monkeypatch.setattr(hub_module, "prepare", flaky_prepare)
+    layer = RedisChannelLayer(hosts=[URL], prefix=f"hubtest{uuid.uuid4().hex}")
+    hub = Hub(layer)
+    group = "escalated.queue"
+    try:
+        async with hub.listen(group) as messages:
+            # When two events are sent
+            for n in range(2):
+                await layer.group_send(group, {"type": "t", "n": n, "group": group})
+            # Then both arrive, in order
+            heard = [(await asyncio.wait_for(anext(messages), 5))["n"] for _ in range(2)]
+        assert heard == [0, 1]
+        assert not failures
+    finally:
+        for task in hub._tasks:
+            task.cancel()
+        await asyncio.gather(*hub._tasks, return_exceptions=True)
+        await layer.flush()
