@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -85,7 +86,13 @@ class Hub:
     async def _start(self) -> None:
         if self.channel is not None:
             return
-        self.channel = await self.layer.new_channel("escalated.hub.")
+        # A channel of its own, not one of the layer's process-local ``…!…`` channels: those
+        # share one Redis list per process, read by whichever receiver holds the layer's lock
+        # (every websocket consumer runs one) into per-channel buffers that keep only the newest
+        # ``capacity`` messages and are thrown away when a read fails. Behind on 200 sockets, a
+        # process lost 29 % of its events there, silently (bench/RESULTS.md). Read directly, the
+        # hub's messages wait in Redis, where ``channel_capacity`` counts them and says when full.
+        self.channel = f"escalated.hub.{uuid.uuid4().hex}"
         self._tasks = [
             asyncio.create_task(self._pump()),
             asyncio.create_task(self._hand_out()),

@@ -88,3 +88,44 @@ async def test_an_event_whose_loading_fails_for_a_moment_is_loaded_again_not_dro
             task.cancel()
         await asyncio.gather(*hub._tasks, return_exceptions=True)
         await layer.flush()
+
+
+async def test_another_receiver_on_the_same_layer_never_buffers_and_drops_the_hubs_events() -> None:
+    # Given a layer keeping 5 messages per process-local buffer (channels_redis' ``capacity``,
+    # which also bounds its in-process buffers) but room for the hub's channel in Redis, a
+    # hub reading slowly, and another receiver on the layer, as every websocket consumer is
+    layer = RedisChannelLayer(
+        hosts=[URL],
+        capacity=5,
+        channel_capacity={"escalated.hub.*": 1000},
+        prefix=f"hubtest{uuid.uuid4().hex}",
+    )
+    hub = Hub(layer)
+    group = "escalated.queue"
+    real_receive = layer.receive
+
+    async def slow_receive(channel: str) -> dict[str, Any]:
+        if channel == hub.channel:
+            await asyncio.sleep(0.02)
+        return await real_receive(channel)
+
+    layer.receive = slow_receive  # type: ignore[method-assign]
+    competitor = None
+    try:
+        async with hub.listen(group) as messages:
+            competitor = asyncio.create_task(real_receive(await layer.new_channel()))
+            # When 40 events are sent at once
+            for n in range(40):
+                await layer.group_send(group, {"type": "t", "n": n, "group": group})
+            # Then the hub hears every one, in order
+            heard = []
+            with contextlib.suppress(TimeoutError):
+                while len(heard) < 40:
+                    heard.append((await asyncio.wait_for(anext(messages), 3))["n"])
+        assert heard == list(range(40))
+    finally:
+        tasks = [*hub._tasks, *([competitor] if competitor else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await layer.flush()
