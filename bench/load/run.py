@@ -356,7 +356,7 @@ def _user_gid(pk: int) -> str:
 
 async def until_all_hear(
     load: Load, subscribers: list[Subscriber], since: float, timeout: float
-) -> None:
+) -> bool:
     """Nudge the markers until every subscriber's open session has heard an event that
     committed after ``since`` (so it is live, and everything before has reached it)."""
     deadline = time.time() + timeout
@@ -372,9 +372,11 @@ async def until_all_hear(
             and any(event[2] > since for event in s.current.events)
             for s in subscribers
         ):
-            return
-    deaf = [s.user_id for s in subscribers if not (s.current and s.current.events)]
-    raise RuntimeError(f"{len(deaf)} subscribers heard nothing: {deaf[:10]}")
+            return True
+    # Not fatal: the proofs then show what each subscriber missed.
+    behind = [s.user_id for s in subscribers if not (s.current and s.current.events)]
+    print(f"{len(behind)} subscribers had not caught up: {behind[:10]}", file=sys.stderr)
+    return False
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -454,7 +456,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             listening += [asyncio.create_task(s.run(servers)) for s in batch]
             await asyncio.sleep(1)
         timeline["subscribed"] = time.time()
-        await until_all_hear(load, subscribers, timeline["subscribed"], args.settle_timeout)
+        settled = {
+            "at_start": await until_all_hear(
+                load, subscribers, timeline["subscribed"], args.settle_timeout
+            )
+        }
         timeline["start"] = time.time()
         load.deadline = timeline["start"] + args.seconds
         agents = world["agents"][: args.clients - args.clients // 2]
@@ -474,7 +480,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             timeline["workers_restarted"] = time.time()
         await asyncio.gather(*actors)
         timeline["end"] = time.time()
-        await until_all_hear(load, subscribers, timeline["end"], args.settle_timeout)
+        settled["at_end"] = await until_all_hear(
+            load, subscribers, timeline["end"], args.settle_timeout
+        )
         timeline["heard_end"] = time.time()
         await asyncio.sleep(1)
         for s in subscribers:
@@ -482,10 +490,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.gather(*listening)
         # The outbox: every row delivered (a row the killed worker held waits for its lease).
         deadline = time.time() + args.drain_timeout
-        settled: dict[str, int] = {}
+        outbox: dict[str, int] = {}
         while time.time() < deadline:
-            settled = await asyncio.to_thread(outbox_settled)
-            if set(settled) <= {"delivered", "failed"}:
+            outbox = await asyncio.to_thread(outbox_settled)
+            if set(outbox) <= {"delivered", "failed"}:
                 break
             await asyncio.sleep(1)
         timeline["drained"] = time.time()
@@ -512,7 +520,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": " ".join(sys.argv),
         "config": dict(vars(args)),
         "timeline": {k: round(v - timeline["start"], 2) for k, v in timeline.items()},
-        "outbox": settled,
+        "subscribers_caught_up": settled,
+        "outbox": outbox,
         "latency": latencies(load.actions),
         "throughput_per_s": round(
             sum(1 for a in load.actions if a.outcome == "ack")
@@ -530,7 +539,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "subscriber_sessions": sum(len(s.sessions) for s in subscribers),
         "events_received": sum(len(x.events) for s in subscribers for x in s.sessions),
         "proofs": proofs,
-        "ok": all(p["ok"] for p in proofs.values()),
+        "ok": all(p["ok"] for p in proofs.values()) and all(settled.values()),
         "actions": load.actions,
     }
 
