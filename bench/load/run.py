@@ -417,9 +417,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     prepare_database(args.db)
     timeline: dict[str, float] = {"began": time.time()}
-    world = await asyncio.to_thread(
-        seed, max(args.subscribers, args.clients - args.clients // 2), args.clients // 2
-    )
     hooks, smtp = HttpReceiver(), SmtpSink()
     hooks.start()
     smtp.start()
@@ -429,7 +426,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "LOAD_WEBHOOK_URL": hooks.url,
         "LOAD_PREFIX": os.environ["LOAD_PREFIX"],
     }
-    timeline["seeded"] = time.time()
     with ExitStack() as stack, log_path.open("ab") as log:
         stack.callback(forget_redis_keys, args.redis, os.environ["LOAD_PREFIX"])
         stack.callback(hooks.stop)
@@ -446,6 +442,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             for _ in range(2)
         ]
+        # The servers start while the database is migrated and seeded (they touch it only
+        # once asked something); the workers poll it at once, so they start after.
+        world = await asyncio.to_thread(
+            seed, max(args.subscribers, args.clients - args.clients // 2), args.clients // 2
+        )
+        timeline["seeded"] = time.time()
         workers = [start_worker(_env(args, **env_extra), log) for _ in range(args.outbox_workers)]
         servers = Servers([s.address for s in running])
         load = Load(args, world, servers)
