@@ -76,7 +76,8 @@ if os.environ.get("ESCALATED_TEST_REDIS"):
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [os.environ.get("ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0")]
+                "hosts": [os.environ.get("ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0")],
+                "channel_capacity": {"escalated.hub.*": 100_000},  # see README, "Live queues"
             },
         }
     }

@@ -7,6 +7,13 @@ the local subscriptions listening for that group, so an event costs the layer on
 process whatever the number of open queues. Before handing an event out, the hub loads what
 every subscriber needs from the database once (:func:`escalated.realtime.delivery.prepare`);
 events are handed out in the order they arrive.
+
+Reading the channel and preparing events are two tasks with this process's own queue between
+them. The layer keeps only so many messages waiting on a channel (channels_redis: ``capacity``,
+100 by default) and silently drops what a group send would add beyond that; preparing an event
+waits for the database, behind the requests the process is serving. Read at the pace of
+preparing, a busy process lost most of its events (bench/load); read at the pace the layer hands
+them over, they wait here instead, in order, for as long as preparing is behind.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,6 +31,9 @@ from channels.layers import get_channel_layer
 from escalated.realtime.delivery import prepare
 
 logger = logging.getLogger(__name__)
+
+# Attempts at loading one event before the hub gives up on it (about 10 s of retries in all).
+PREPARE_ATTEMPTS = 8
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
@@ -34,6 +45,10 @@ class Hub:
         self.listeners: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        # Read from the layer, not yet prepared: each with the queues listening when it came.
+        self._inbox: asyncio.Queue[tuple[dict[str, Any], tuple[asyncio.Queue[Any], ...]]] = (
+            asyncio.Queue()
+        )
 
     @classmethod
     def current(cls) -> Hub:
@@ -71,8 +86,18 @@ class Hub:
     async def _start(self) -> None:
         if self.channel is not None:
             return
-        self.channel = await self.layer.new_channel("escalated.hub.")
-        self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._renew())]
+        # A channel of its own, not one of the layer's process-local ``…!…`` channels: those
+        # share one Redis list per process, read by whichever receiver holds the layer's lock
+        # (every websocket consumer runs one) into per-channel buffers that keep only the newest
+        # ``capacity`` messages and are thrown away when a read fails. Behind on 200 sockets, a
+        # process lost 29 % of its events there, silently (bench/RESULTS.md). Read directly, the
+        # hub's messages wait in Redis, where ``channel_capacity`` counts them and says when full.
+        self.channel = f"escalated.hub.{uuid.uuid4().hex}"
+        self._tasks = [
+            asyncio.create_task(self._pump()),
+            asyncio.create_task(self._hand_out()),
+            asyncio.create_task(self._renew()),
+        ]
 
     async def _pump(self) -> None:
         assert self.channel is not None
@@ -89,17 +114,40 @@ class Hub:
                 continue
             delay = 0.05
             listeners = tuple(self.listeners.get(message.get("group", ""), ()))
-            if not listeners:
+            if listeners:
+                self._inbox.put_nowait((message, listeners))
+
+    async def _hand_out(self) -> None:
+        """Prepare each event read, in order, and give it to the queues that were listening."""
+        while True:
+            message, listeners = await self._inbox.get()
+            prepared = await self._prepared(message)
+            if prepared is None:
                 continue
+            for queue in listeners:
+                queue.put_nowait(prepared)
+
+    async def _prepared(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """``message`` prepared, trying again while loading fails (a database that refuses
+        connections for a moment must not cost subscribers the event); None once
+        PREPARE_ATTEMPTS have failed."""
+        for attempt in range(1, PREPARE_ATTEMPTS + 1):
             try:
-                message = await prepare(message)
+                return await prepare(message)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("Escalated's live hub could not load an event; dropped it")
-                continue
-            for queue in listeners:
-                queue.put_nowait(message)
+                if attempt == PREPARE_ATTEMPTS:
+                    logger.exception(
+                        "Escalated's live hub could not load an event %s times; dropped it",
+                        attempt,
+                    )
+                    return None
+                logger.warning(
+                    "Escalated's live hub could not load an event; trying again", exc_info=True
+                )
+                await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
+        return None
 
     async def _renew(self) -> None:
         """Group memberships lapse after the layer's ``group_expiry``: join again well before."""

@@ -1,0 +1,131 @@
+"""The hub against a real Redis channel layer when events arrive faster than it prepares them.
+
+channels_redis keeps at most ``capacity`` messages waiting on a channel and drops, silently, what
+a group send would add beyond that. The hub's one channel carries every event of the process, so
+it must be emptied as fast as Redis hands messages over, not as fast as events are loaded: the
+load test (bench/load) lost most queue events under 60 clients before it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from typing import Any
+
+import pytest
+from channels_redis.core import RedisChannelLayer
+
+from escalated.realtime import hub as hub_module
+from escalated.realtime.hub import Hub
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.redis]
+
+URL = os.environ.get("ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def test_events_beyond_the_channel_capacity_wait_in_the_process_instead_of_being_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a layer that holds 10 messages per channel, and events that take 20 ms each to load
+    # (a database trip behind busy request threads)
+    async def slow_prepare(message: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0.02)
+        return message
+
+    monkeypatch.setattr(hub_module, "prepare", slow_prepare)
+    layer = RedisChannelLayer(hosts=[URL], capacity=10, prefix=f"hubtest{uuid.uuid4().hex}")
+    hub = Hub(layer)
+    group = "escalated.queue"
+    try:
+        async with hub.listen(group) as messages:
+            # When 60 events are sent as fast as Redis takes them
+            for n in range(60):
+                await layer.group_send(group, {"type": "t", "n": n, "group": group})
+            # Then the subscriber hears all of them, in order
+            heard = []
+            with contextlib.suppress(TimeoutError):
+                while len(heard) < 60:
+                    heard.append((await asyncio.wait_for(anext(messages), 3))["n"])
+        assert heard == list(range(60))
+    finally:
+        for task in hub._tasks:
+            task.cancel()
+        await asyncio.gather(*hub._tasks, return_exceptions=True)
+        await layer.flush()
+
+
+async def test_an_event_whose_loading_fails_for_a_moment_is_loaded_again_not_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a database that refuses the first two attempts at loading an event (the load test
+    # met PostgreSQL's "too many clients already")
+    from django.db import OperationalError
+
+    failures = [OperationalError("too many clients already")] * 2
+
+    async def flaky_prepare(message: dict[str, Any]) -> dict[str, Any]:
+        if failures:
+            raise failures.pop()
+        return message
+
+    monkeypatch.setattr(hub_module, "prepare", flaky_prepare)
+    layer = RedisChannelLayer(hosts=[URL], prefix=f"hubtest{uuid.uuid4().hex}")
+    hub = Hub(layer)
+    group = "escalated.queue"
+    try:
+        async with hub.listen(group) as messages:
+            # When two events are sent
+            for n in range(2):
+                await layer.group_send(group, {"type": "t", "n": n, "group": group})
+            # Then both arrive, in order
+            heard = [(await asyncio.wait_for(anext(messages), 5))["n"] for _ in range(2)]
+        assert heard == [0, 1]
+        assert not failures
+    finally:
+        for task in hub._tasks:
+            task.cancel()
+        await asyncio.gather(*hub._tasks, return_exceptions=True)
+        await layer.flush()
+
+
+async def test_another_receiver_on_the_same_layer_never_buffers_and_drops_the_hubs_events() -> None:
+    # Given a layer keeping 5 messages per process-local buffer (channels_redis' ``capacity``,
+    # which also bounds its in-process buffers) but room for the hub's channel in Redis, a
+    # hub reading slowly, and another receiver on the layer, as every websocket consumer is
+    layer = RedisChannelLayer(
+        hosts=[URL],
+        capacity=5,
+        channel_capacity={"escalated.hub.*": 1000},
+        prefix=f"hubtest{uuid.uuid4().hex}",
+    )
+    hub = Hub(layer)
+    group = "escalated.queue"
+    real_receive = layer.receive
+
+    async def slow_receive(channel: str) -> dict[str, Any]:
+        if channel == hub.channel:
+            await asyncio.sleep(0.02)
+        return await real_receive(channel)
+
+    layer.receive = slow_receive  # type: ignore[method-assign]
+    competitor = None
+    try:
+        async with hub.listen(group) as messages:
+            competitor = asyncio.create_task(real_receive(await layer.new_channel()))
+            # When 40 events are sent at once
+            for n in range(40):
+                await layer.group_send(group, {"type": "t", "n": n, "group": group})
+            # Then the hub hears every one, in order
+            heard = []
+            with contextlib.suppress(TimeoutError):
+                while len(heard) < 40:
+                    heard.append((await asyncio.wait_for(anext(messages), 3))["n"])
+        assert heard == list(range(40))
+    finally:
+        tasks = [*hub._tasks, *([competitor] if competitor else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await layer.flush()
