@@ -637,6 +637,12 @@ OPTIONS: dict[str, Option] = {
         "the signing secret siteCreate showed.",
     ),
     "HUB": Option({}, _dict, "The hub role: this helpdesk keeps other sites' tickets.", HUB),
+    "SYNC_ATTACHMENT_MAX_KB": Option(
+        2048,
+        _non_negative_int,
+        "Largest file a synced event carries (base64, in the event): larger ones go as their "
+        "name, type and size only; 0: never the bytes.",
+    ),
     # Options this version adds.
     "REFERENCE_PREFIX": Option("ESC", _reference_prefix, "Prefix of ticket references."),
     "REFERENCE_DIGITS": Option(5, _positive_int, "Zero-padded width of the reference number."),

@@ -76,6 +76,7 @@ class Instance:
             "ESCALATED_INSTANCE_ENGINE": self.engine,
             "ESCALATED_INSTANCE_SETTINGS": json.dumps(self.settings),
             "ESCALATED_INSTANCE_SMTP_PORT": str(self.smtp_port),
+            "ESCALATED_INSTANCE_MEDIA": str(self.logs / f"{self.name}-media"),
             "PYTHONPATH": str(ROOT),
         }
 
