@@ -1,23 +1,26 @@
 """Synced mode: a backlog of events drained to the hub, and the site's request latency meanwhile.
 
-    .venv/bin/python bench/sync_drain.py --tickets 200 --steps 49 --engine postgres
+    .venv/bin/python bench/sync_drain.py --tickets 200 --steps 49 --db-prefix bench_19 --save
 
 Two real instances (tests/hosted/instances.py): a site in synced mode and a hub, each its own
-uvicorn server and outbox worker on its own database. With the site's worker stopped, the site's
-services write ``tickets`` x (``steps`` + 1) events (200 x 50 = 10,000): the backlog. Then:
+uvicorn server and outbox worker on its own database (PostgreSQL ``<prefix>_site`` and
+``<prefix>_hub``, dropped and made again; or SQLite files with ``--engine sqlite``). With the
+site's worker stopped, the site's services write ``tickets`` x (``steps`` + 1) events (200 x 50
+= 10,000): the backlog. ``--save`` keeps a copy of both databases at that point and
+``--from-saved`` starts a later run from it, so one backlog serves several runs.
 
-1. baseline: the site's agent queue (a GraphQL query over HTTP), ``--samples`` times, while
-   nothing drains;
-2. drain to the hub: the site's worker starts; the same query runs back to back until the
-   backlog is empty (read from syncStatus every two seconds, outside the samples); events per
-   second over the drain, the latency samples taken during it, and a check that the hub applied
-   every event exactly once (digests equal);
-3. the same backlog again (requeued), to a stand-in on the hub's port that only acknowledges:
-   the drain as fast as the site can send, so the latency left is the site's own cost of
-   draining (on this one machine the real hub's work competes with the site for the CPU).
+Then, for each target (the real hub; with ``--target acknowledger`` or ``both``, the same backlog
+to a stand-in on the hub's port that only answers 200, i.e. the site's own cost): the site's
+worker starts, and the site's agent queue (a GraphQL query over HTTP) is timed back to back
+while the worker is alternately paused (SIGSTOP, ``--idle-window`` seconds) and running
+(``--drain-window`` seconds), until the backlog is empty or ``--max-seconds`` of running time
+have passed. Samples taken while paused are the idle baseline, those while running the draining
+latency: both come from the same minutes, so the load of whatever else runs on the machine
+weighs on both alike. The first ``--settle`` seconds of a window are not sampled (the hub may
+still be answering the last event sent before a pause). Events per second count running time
+only. The CPU seconds each process spent meanwhile (from /proc) say who used the machine.
 
-PostgreSQL databases are named from ESCALATED_TEST_DB_NAME (default test_escalated_19_bench)
-and dropped and made again.
+The worker runs with ``--worker-args`` (e.g. ``"--duty-cycle 1 --nice 0"``: no pacing).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -32,11 +36,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, this folder comes first on the path, and its queue/ would hide the stdlib's.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p).resolve() != Path(__file__).parent)]
 
-from tests.hosted.instances import Pair, site_and_hub  # noqa: E402
+from tests.hosted.instances import Instance, Pair, site_and_hub  # noqa: E402
 from tests.outbox.peers import SmtpSink  # noqa: E402
 
 QUEUE = "{ tickets(first: 25) { edges { node { reference subject status priority } } } }"
@@ -52,6 +58,8 @@ class Acknowledger:
         acknowledger = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 acknowledger.ids.add(json.loads(body)["event_id"])
@@ -73,108 +81,251 @@ class Acknowledger:
         self.server.server_close()
 
 
-def _latency(pair: Pair) -> float:
+def _latency(pair: Pair) -> float | None:
+    """Milliseconds for the agent queue; None when the site answers with an error (on a shared
+    machine, e.g. when other programs take every PostgreSQL connection)."""
     start = time.perf_counter()
-    pair.site.graphql(pair.site_people["agent"], QUEUE)
+    try:
+        pair.site.graphql(pair.site_people["agent"], QUEUE)
+    except (OSError, AssertionError):  # urllib's HTTPError and URLError are OSErrors
+        return None
     return (time.perf_counter() - start) * 1000
 
 
 def _summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
+    if not ordered:
+        return {"n": 0}
+
+    def rank(share: float) -> float:
+        return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
     summary = {
         "n": len(ordered),
         "p50": statistics.median(ordered),
-        "p95": ordered[max(int(len(ordered) * 0.95) - 1, 0)],
+        "p95": rank(0.95),
+        "p99": rank(0.99),
         "mean": statistics.fmean(ordered),
     }
     return {key: round(value, 1) for key, value in summary.items()}
 
 
-def _idle(pair: Pair, samples: int) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its reaped children, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _processes(pair: Pair) -> dict[str, int]:
+    found = {}
+    for instance in (pair.site, pair.hub):
+        for what in ("server", "worker"):
+            process = getattr(instance, what)
+            if process is not None:
+                found[f"{instance.name}_{what}"] = process.pid
+    return found
+
+
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def _backlog(site: Instance, pair: Pair) -> dict[str, int]:
+    status: dict[str, int] = site.graphql(pair.site_people["admin"], SYNC)["syncStatus"]
+    return status
+
+
+def _interleaved(
+    pair: Pair,
+    events: int,
+    windows: tuple[float, float],
+    settle: float,
+    worker_args: list[str],
+    max_seconds: float,
+) -> dict[str, Any]:
+    """Drain with the worker alternately paused and running; latency samples of each."""
     for _ in range(20):  # warm the server up
         _latency(pair)
-    return _summary([_latency(pair) for _ in range(samples)])
-
-
-def _drain(pair: Pair, events: int) -> dict[str, object]:
-    """Start the site's worker, sample latency until the backlog is empty, stop the worker."""
-    pair.site.start_worker()
+    pair.site.start_worker(*worker_args)
+    worker = pair.site.worker
+    assert worker is not None
+    pids = _processes(pair)
+    cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+    idle: list[float] = []
+    draining: list[float] = []
+    errors = {"idle": 0, "draining": 0}
+    running_seconds = 0.0
+    loads = [_load()]
     start = time.perf_counter()
-    during: list[float] = []
-    checked = start
+    running = False
+    worker.send_signal(signal.SIGSTOP)
     while True:
-        during.append(_latency(pair))
-        if time.perf_counter() - checked >= 2:
-            checked = time.perf_counter()
-            status = pair.site.graphql(pair.site_people["admin"], SYNC)["syncStatus"]
-            if status["backlog"] == 0:
+        running = not running
+        worker.send_signal(signal.SIGCONT if running else signal.SIGSTOP)
+        began = time.perf_counter()
+        window = windows[1] if running else windows[0]
+        while (now := time.perf_counter()) - began < window:
+            sample = _latency(pair)
+            if sample is None:
+                errors["draining" if running else "idle"] += 1
+            elif now - began >= settle:
+                (draining if running else idle).append(sample)
+        if running:
+            running_seconds += time.perf_counter() - began
+            status = _backlog(pair.site, pair)
+            loads.append(_load())
+            if status["backlog"] == 0 or running_seconds >= max_seconds:
                 break
-    drained = time.perf_counter() - start
-    assert pair.site.worker is not None
-    pair.site.worker.terminate()
-    pair.site.worker.wait()
+    wall = time.perf_counter() - start
+    cpu = {name: round(_cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()}
+    worker.terminate()
+    worker.wait()
+    pair.site.worker = None
+    idle_summary, draining_summary = _summary(idle), _summary(draining)
+    sent = events - status["backlog"]
     return {
-        "drain_seconds": round(drained, 1),
-        "events_per_second": round(events / drained, 1),
+        "events_sent": sent,
+        "running_seconds": round(running_seconds, 1),
+        "wall_seconds": round(wall, 1),
+        "events_per_second": round(sent / running_seconds, 1),
         "failed": status["failed"],
-        "latency_draining_ms": _summary(during),
+        "latency_idle_ms": idle_summary,
+        "latency_draining_ms": draining_summary,
+        "p50_worse_by_percent": round(100 * (draining_summary["p50"] / idle_summary["p50"] - 1), 1),
+        "request_errors": errors,
+        "cpu_seconds": cpu,
+        "load_average_1min": {"min": min(loads), "max": max(loads)},
     }
+
+
+def _psql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        user=os.environ.get("PGUSER", "postgres"),
+        dbname="postgres",
+        autocommit=True,
+    ) as connection:
+        connection.execute(sql)
+
+
+def _saved_file(prefix: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"{prefix}-saved.json"
+
+
+def _save(pair: Pair, prefix: str, about: dict[str, Any]) -> None:
+    """Copy both databases as they are now (the backlog written, nothing sent) to
+    ``<prefix>_{site,hub}_saved``, so later runs can start from them with --from-saved."""
+    assert pair.hub.worker is not None
+    pair.hub.worker.terminate()
+    pair.hub.worker.wait()
+    pair.site.stop_server()
+    pair.hub.stop_server()
+    for role in ("site", "hub"):
+        _psql(f'DROP DATABASE IF EXISTS "{prefix}_{role}_saved"')
+        _psql(f'CREATE DATABASE "{prefix}_{role}_saved" TEMPLATE "{prefix}_{role}"')
+    people = {"hub": pair.hub_people, "site": pair.site_people, **about}
+    _saved_file(prefix).write_text(json.dumps(people))
+    pair.site.start_server()
+    pair.hub.start_server()
+    pair.hub.start_worker()
+
+
+def _restore(prefix: str) -> dict[str, Any]:
+    for role in ("site", "hub"):
+        _psql(f'DROP DATABASE IF EXISTS "{prefix}_{role}" WITH (FORCE)')
+        _psql(f'CREATE DATABASE "{prefix}_{role}" TEMPLATE "{prefix}_{role}_saved"')
+    saved: dict[str, Any] = json.loads(_saved_file(prefix).read_text())
+    return saved
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--steps", type=int, default=49)
-    parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--engine", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--db-prefix", default="bench_19", help="PostgreSQL database names")
+    parser.add_argument("--idle-window", type=float, default=2.0, help="Seconds paused")
+    parser.add_argument("--drain-window", type=float, default=4.0, help="Seconds running")
+    parser.add_argument("--settle", type=float, default=0.5, help="Unsampled start of a window")
+    parser.add_argument("--max-seconds", type=float, default=4 * 3600, help="Running time cap")
+    parser.add_argument("--worker-args", default="", help="Extra escalated_worker arguments")
     parser.add_argument(
-        "--acknowledger-only", action="store_true", help="Skip the drain to the real hub."
+        "--target",
+        choices=("hub", "acknowledger", "both", "none"),
+        default="hub",
+        help="Where to drain",
+    )
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="PostgreSQL: keep a copy of both databases once the backlog is written",
+    )
+    parser.add_argument(
+        "--from-saved",
+        action="store_true",
+        help="PostgreSQL: start from the copy --save kept instead of writing the backlog again",
     )
     args = parser.parse_args()
-    name = os.environ.get("ESCALATED_TEST_DB_NAME", "test_escalated_19_bench")
+    # Stopped with SIGTERM, still stop the servers and workers this started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    worker_args = args.worker_args.split()
     smtp = SmtpSink()
     smtp.start()
+    result: dict[str, Any] = {"engine": args.engine, "worker_args": worker_args}
+    saved = _restore(args.db_prefix) if args.from_saved else None
+    prepared = (saved["hub"], saved["site"]) if saved else None
     with (
         tempfile.TemporaryDirectory() as tmp,
-        site_and_hub(Path(tmp), smtp.port, args.engine, name) as pair,
+        site_and_hub(Path(tmp), smtp.port, args.engine, args.db_prefix, prepared=prepared) as pair,
     ):
         assert pair.site.worker is not None
         pair.site.worker.terminate()
         pair.site.worker.wait()
-        start = time.perf_counter()
-        pair.site.run("stream", str(args.tickets), "0", str(args.steps), timeout=4 * 3600)
-        written = time.perf_counter() - start
-        events = args.tickets * (args.steps + 1)
-        backlog = pair.site.graphql(pair.site_people["admin"], SYNC)["syncStatus"]["backlog"]
+        pair.site.worker = None
+        if saved is None:
+            start = time.perf_counter()
+            load = _load()
+            pair.site.run("stream", str(args.tickets), "0", str(args.steps), timeout=4 * 3600)
+            events = args.tickets * (args.steps + 1)
+            result.update(
+                events=events,
+                write_seconds=round(time.perf_counter() - start, 1),
+                write_load=[load, _load()],
+            )
+            if args.save:
+                _save(pair, args.db_prefix, {"events": events})
+        else:
+            events = saved["events"]
+            result.update(events=events, from_saved=True)
+        backlog = _backlog(pair.site, pair)["backlog"]
         assert backlog == events, (backlog, events)
 
-        idle = _idle(pair, args.samples)
-        to_hub: dict[str, object] = {}
-        if not args.acknowledger_only:
-            to_hub = _drain(pair, events)
+        windows = (args.idle_window, args.drain_window)
+        if args.target in ("hub", "both"):
+            to_hub = _interleaved(pair, events, windows, args.settle, worker_args, args.max_seconds)
             hub, site = pair.hub.run("digest"), pair.site.run("digest")
             to_hub.update(hub_received=hub["received"], same_digest=hub["digest"] == site["digest"])
+            result["to_the_hub"] = to_hub
             pair.site.run("requeue")
 
-        # The same backlog (again), to a stand-in that only acknowledges: the site's own cost.
-        pair.hub.stop_server()
-        acknowledger = Acknowledger(pair.hub.port)
-        try:
-            idle_again = _idle(pair, args.samples)
-            to_acknowledger = _drain(pair, events)
-        finally:
-            acknowledger.stop()
-        to_acknowledger.update(acknowledged=len(acknowledger.ids))
+        if args.target in ("acknowledger", "both"):
+            pair.hub.stop_server()
+            acknowledger = Acknowledger(pair.hub.port)
+            try:
+                to_acknowledger = _interleaved(
+                    pair, events, windows, args.settle, worker_args, args.max_seconds
+                )
+            finally:
+                acknowledger.stop()
+            to_acknowledger.update(acknowledged=len(acknowledger.ids))
+            result["to_an_acknowledger"] = to_acknowledger
     smtp.stop()
-    result = {
-        "engine": args.engine,
-        "events": events,
-        "write_seconds": round(written, 1),
-        "latency_idle_ms": idle,
-        "to_the_hub": to_hub,
-        "latency_idle_again_ms": idle_again,
-        "to_an_acknowledger": to_acknowledger,
-    }
     print(json.dumps(result, indent=2))
 
 

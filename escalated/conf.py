@@ -87,6 +87,16 @@ def _non_negative_int(value: Any) -> str | None:
     return None if ok else "must be an integer, 0 or more"
 
 
+def _share(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
+    return None if ok else "must be a number above 0 and at most 1"
+
+
+def _niceness(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 19
+    return None if ok else "must be an integer from 0 to 19"
+
+
 def _one_of(*choices: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
@@ -328,6 +338,19 @@ OUTBOX = {
         10,
         _positive_int,
         "Longest wait on each step of an SMTP exchange when Django's EMAIL_TIMEOUT is None.",
+    ),
+    "WORKER_DUTY_CYCLE": Option(
+        0.5,
+        _share,
+        "Share of its time escalated_worker spends sending while a backlog lasts: after a batch "
+        "that took t seconds it rests t x (1 - share) / share, so a long backlog (a hub coming "
+        "back) drains beside the site's requests instead of taking a core from them. 1: no rest.",
+    ),
+    "WORKER_NICE": Option(
+        10,
+        _niceness,
+        "Niceness escalated_worker adds to its own process when it starts (0 to 19; 0: none), so "
+        "the kernel runs the site's requests before it whenever both want the CPU.",
     ),
 }
 
@@ -674,6 +697,12 @@ OPTIONS: dict[str, Option] = {
         _positive_seconds,
         "Cloud mode: the longest a forwarded operation waits for the hub (connecting and "
         "answering together) before the viewer gets HUB_UNAVAILABLE.",
+    ),
+    "SYNC_ATTACHMENT_MAX_KB": Option(
+        2048,
+        _non_negative_int,
+        "Largest file a synced event carries (base64, in the event): larger ones go as their "
+        "name, type and size only; 0: never the bytes.",
     ),
     # Options this version adds.
     "REFERENCE_PREFIX": Option("ESC", _reference_prefix, "Prefix of ticket references."),

@@ -56,4 +56,8 @@ def hub_send(row: Delivery, content: outbox.Content) -> int:
     return wire.send(events_url(), content["body"].encode("utf-8"), hub_headers(row.event))
 
 
-HUB = outbox.Channel(build=wire.build, send=hub_send)
+# The body is the fixed envelope dumped with sorted keys (the same bytes on every attempt), and
+# the hub drops a repeated event_id.
+HUB = outbox.Channel(
+    build=wire.build, send=hub_send, stores_content=False, receiver_deduplicates=True
+)

@@ -13,6 +13,10 @@ The envelope (the wire format of the product's hosted sites)::
         "tags_added": [{"slug", "name"}], "tags_removed": [{"slug", "name"}],
         "actor": {"id", "name", "staff"},  # id "participant:<email>": someone copied in
         "reply": {"body", "internal"},    # reply.created and note.created
+        "attachments": [{"filename", "content_type", "size", "sha256",
+                         "content_base64"}],  # the files of the reply (or of the opening
+                                              # message, on ticket.created); content_base64
+                                              # is null past SYNC_ATTACHMENT_MAX_KB
         "changes": {"before": {...}, "after": {...}}}}  # the activity row's record
 
 ``event_id`` and ``timestamp`` are fixed when the event is recorded: every retry sends the same
@@ -27,28 +31,37 @@ on a tie the site's change wins. Replies and notes always apply (deduplicated by
 
 from __future__ import annotations
 
+import base64
 import contextvars
+import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from escalated import events
 from escalated.access import ParticipantActor, SystemActor, is_staff
-from escalated.models import Delivery, GuestAccess, Status, SyncState, Tag, Ticket
+from escalated.conf import escalated_settings
+from escalated.errors import DomainError
+from escalated.models import Attachment, Delivery, GuestAccess, Status, SyncState, Tag, Ticket
 from escalated.services import outbox, sync
 from escalated.services import tickets as service
+from escalated.services.attachments import attachment_open, attachments_check
 from escalated.services.organisation import tag_create
 from escalated.services.references import next_number
 from escalated.services.webhooks import post_json
 
 SYNCED_FIELDS = ("subject", "status", "priority")
+
+logger = logging.getLogger(__name__)
 
 _applying: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "escalated_applying_remote", default=False
@@ -197,6 +210,9 @@ def envelope(
     reply = getattr(event, "reply", None)
     if reply is not None:
         payload["reply"] = {"body": reply.body, "internal": reply.is_internal_note}
+    files = getattr(event, "attachments", ())
+    if files and isinstance(event, events.TicketCreated | events.ReplyAdded):
+        payload["attachments"] = [attachment_entry(file) for file in files]
     body = {
         "event": event_name(event),
         "event_id": event_id or uuid.uuid4().hex,
@@ -206,6 +222,53 @@ def envelope(
     # Through JSON once, so what is stored is exactly what is sent.
     loaded: dict[str, Any] = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
     return loaded
+
+
+def attachment_entry(attachment: Attachment) -> dict[str, Any]:
+    """A stored file as an event carries it: its bytes in base64 up to SYNC_ATTACHMENT_MAX_KB
+    (fixed in the row like the rest of the envelope, so a retry sends the same bytes), only
+    what it is beyond that."""
+    entry: dict[str, Any] = {
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": None,
+        "content_base64": None,
+    }
+    if attachment.size > escalated_settings.SYNC_ATTACHMENT_MAX_KB * 1024:
+        return entry
+    with attachment_open(attachment) as handle:
+        data = handle.read()
+    entry["sha256"] = hashlib.sha256(data).hexdigest()
+    entry["content_base64"] = base64.b64encode(data).decode("ascii")
+    return entry
+
+
+def incoming_files(payload: dict[str, Any]) -> list[ContentFile[bytes]]:
+    """The files an event carries that this side accepts: the bytes came whole (size and
+    sha256 agree) and pass this side's own attachment limits, each judged alone. A file left out
+    (too large to carry, refused here) never stops the reply or ticket it came with."""
+    files: list[ContentFile[bytes]] = []
+    entries = payload.get("attachments")
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict) or not isinstance(entry.get("content_base64"), str):
+            continue
+        try:
+            data = base64.b64decode(entry["content_base64"], validate=True)
+        except ValueError:
+            continue
+        if len(data) != entry.get("size") or hashlib.sha256(data).hexdigest() != entry.get(
+            "sha256"
+        ):
+            continue
+        upload = ContentFile(data, name=str(entry.get("filename") or "attachment"))
+        try:
+            attachments_check([upload])
+        except DomainError as refusal:
+            logger.warning("A synced file was left out: %s", refusal)
+            continue
+        files.append(upload)
+    return files[: escalated_settings.MAX_ATTACHMENTS]
 
 
 def clock_keys(payload: dict[str, Any]) -> list[str]:
@@ -368,14 +431,15 @@ def _apply_reply(
     overrides, is undone."""
     before = ticket.status
     body = str(reply.get("body", ""))
+    files = incoming_files(payload)
     if reply.get("internal"):
-        service.ticket_note_add(ticket=ticket, author=author, body=body)
+        service.ticket_note_add(ticket=ticket, author=author, body=body, attachments=files)
     else:
         if ticket.status == Status.CLOSED:
             ticket = service.ticket_status_change(
                 ticket=ticket, actor=actor, status=Status.REOPENED, follow_transitions=False
             )
-        service.ticket_reply(ticket=ticket, author=author, body=body)
+        service.ticket_reply(ticket=ticket, author=author, body=body, attachments=files)
     ticket = Ticket.objects.get(pk=ticket.pk)
     keep_ours = "status" not in payload.get("changed", ()) or not _later(
         clocks.get("status"), at, wins_ties=wins_ties

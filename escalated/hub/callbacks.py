@@ -65,4 +65,6 @@ def site_send(row: Delivery, content: outbox.Content) -> int:
     return wire.send(site.webhook_url or row.recipient, body, headers)
 
 
-SITE = outbox.Channel(build=wire.build, send=site_send)
+SITE = outbox.Channel(
+    build=wire.build, send=site_send, stores_content=False, receiver_deduplicates=True
+)

@@ -145,6 +145,7 @@ def _create(site: Site, data: dict[str, Any], actor: SystemActor) -> Ticket:
         channel=snapshot.get("channel") or "web",
         department=site.department,
         requester=requester,
+        attachments=wire.incoming_files(data["payload"]),
     )
     return sync.ticket_site_link(
         ticket=ticket, site=site, reference=data["payload"]["ticket_reference"]

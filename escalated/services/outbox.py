@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -73,6 +73,15 @@ class Channel:
     build: Callable[[Delivery], Content]
     # Returns the peer's status code where there is one (HTTP), else None.
     send: Callable[[Delivery, Content], int | None]
+    # Whether the built content is stored before the first send, so every retry sends the same
+    # bytes. A channel whose build is a pure function of the row's fixed payload (the hub's
+    # events) needs no stored copy, and saves a write per delivery.
+    stores_content: bool = True
+    # Whether the receiver drops a repeat of an idempotency key it applied before (the hub and
+    # a synced site do, by event_id). Then a batch's successes are recorded with one UPDATE at
+    # the end of the batch rather than one each: a worker that dies in between only makes the
+    # receiver see a few repeats. Email is not: each success is recorded as soon as it is sent.
+    receiver_deduplicates: bool = False
 
 
 class DeliveryError(Exception):
@@ -285,11 +294,32 @@ def deliver(
 ) -> Report:
     """Claim one batch of due rows and attempt each; report what happened."""
     report = Report()
-    for row in claim(keys=keys, limit=limit, now=now):
-        outcome = attempt(row, now=now, jitter=jitter)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        report.keys.append(row.idempotency_key)
+    sent: dict[int | None, list[Delivery]] = {}  # successes recorded at the end, by status
+    try:
+        for row in claim(keys=keys, limit=limit, now=now):
+            outcome = attempt(row, now=now, jitter=jitter, record=sent)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            report.keys.append(row.idempotency_key)
+    finally:
+        _record_sent(sent, now)
     return report
+
+
+def _record_sent(sent: dict[int | None, list[Delivery]], now: datetime | None) -> None:
+    """Mark rows delivered in one UPDATE per status code, each only while its claim stands."""
+    at = now or timezone.now()
+    for status_code, rows in sent.items():
+        owned = Q()
+        for row in rows:
+            owned |= Q(pk=row.pk, claim_token=row.claim_token)
+        Delivery.objects.filter(owned).update(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=at,
+            last_status_code=status_code,
+            last_error="",
+            claim_token="",
+            updated_at=at,
+        )
 
 
 def drain(*, now: datetime | None = None, limit: int | None = None) -> Report:
@@ -308,15 +338,22 @@ def _channel(kind: str) -> Channel:
 
 
 def attempt(
-    row: Delivery, *, now: datetime | None = None, jitter: Callable[[], float] | None = None
+    row: Delivery,
+    *,
+    now: datetime | None = None,
+    jitter: Callable[[], float] | None = None,
+    record: dict[int | None, list[Delivery]] | None = None,
 ) -> str:
-    """Send one claimed row; return "delivered", "retrying" or "failed"."""
+    """Send one claimed row; return "delivered", "retrying" or "failed". With ``record``, a
+    success of a channel whose receiver deduplicates is added there (by status code) for the
+    caller to record with the rest of its batch, instead of being recorded now."""
     channel = _channel(row.kind)
     try:
         content = row.content
         if content is None:
             content = channel.build(row)
-            _owned(row).update(content=content)
+            if channel.stores_content:
+                _owned(row).update(content=content)
         status_code = channel.send(row, content)
     except DeliveryError as error:
         return _failed(row, str(error), error.status_code, error.permanent, now, jitter)
@@ -325,6 +362,9 @@ def attempt(
             "Delivery %s (%s) raised; it is retried like any failed attempt", row.pk, row.kind
         )
         return _failed(row, f"{type(error).__name__}: {error}", None, False, now, jitter)
+    if record is not None and channel.receiver_deduplicates and not row.payload.get(REDACT):
+        record.setdefault(status_code, []).append(row)
+        return "delivered"
     at = now or timezone.now()
     _owned(row).update(
         status=DeliveryStatus.DELIVERED,

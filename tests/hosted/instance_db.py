@@ -19,6 +19,8 @@
 * ``requesters``: each ticket's requester as the site knows them (on a hub: the site's id for
   the hub person standing for them), keyed by the site's reference;
 * ``revoke``: revoke the hub's site (its key stops working);
+* ``reply_file <username> <reference> <body> <filename> <hex bytes>``: a reply with one file,
+  through the services, to the ticket with that reference here or on its site;
 * ``requeue``: make every delivered hub row due again, as it was before its first attempt (the
   benchmark sends one backlog twice);
 * ``digest``: print the state of every synced ticket (subject, status, priority, tags, replies)
@@ -254,6 +256,19 @@ def revoke() -> dict[str, Any]:
     site = Site.objects.get()
     sites.site_revoke(actor=SystemActor("test"), site=site)
     return {"revoked": site.slug}
+def reply_file(username: str, reference: str, body: str, filename: str, content: str) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from django.db.models import Q
+
+    from escalated.models import Ticket
+    from escalated.services import tickets as service
+
+    author = get_user_model().objects.get(username=username)
+    ticket = Ticket.objects.get(Q(reference=reference) | Q(site_reference=reference))
+    upload = ContentFile(bytes.fromhex(content), name=filename)
+    reply = service.ticket_reply(ticket=ticket, author=author, body=body, attachments=[upload])
+    return {"reply": reply.pk}
 
 
 def requeue() -> dict[str, Any]:
@@ -273,8 +288,9 @@ def requeue() -> dict[str, Any]:
 
 def digest() -> dict[str, Any]:
     from escalated.models import ReceivedEvent, Ticket
+    from escalated.services.attachments import attachment_open
 
-    tickets = Ticket.objects.prefetch_related("tags", "replies").order_by("pk")
+    tickets = Ticket.objects.prefetch_related("tags", "replies", "attachments").order_by("pk")
     state = {}
     for ticket in tickets:
         key = ticket.site_reference or ticket.reference
@@ -285,6 +301,14 @@ def digest() -> dict[str, Any]:
             "tags": sorted(tag.slug for tag in ticket.tags.all()),
             "replies": [[r.body, r.is_internal_note] for r in ticket.replies.all()],
         }
+        files = []
+        for attachment in ticket.attachments.all():
+            with attachment_open(attachment) as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+            reply = attachment.reply.body if attachment.reply else None
+            files.append([reply, attachment.filename, attachment.content_type, digest])
+        if files:
+            state[key]["files"] = sorted(files, key=str)
     sequences: dict[str, list[int]] = {}
     received = ReceivedEvent.objects.filter(source__startswith="site:").select_related("ticket")
     for row in received.order_by("pk"):
@@ -327,6 +351,8 @@ def main() -> None:
         result = revoke()
     elif command == "requeue":
         result = requeue()
+    elif command == "reply_file":
+        result = reply_file(*sys.argv[2:7])
     elif command == "stream":
         result = stream(*(int(arg) for arg in sys.argv[2:5]))
     else:

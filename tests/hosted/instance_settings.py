@@ -37,3 +37,5 @@ EMAIL_HOST = "127.0.0.1"
 EMAIL_PORT = int(os.environ.get("ESCALATED_INSTANCE_SMTP_PORT", "25"))
 EMAIL_TIMEOUT = 5
 DEFAULT_FROM_EMAIL = "help@support.example.com"
+# Each instance keeps its attachments in its own folder, as two machines would.
+MEDIA_ROOT = os.environ.get("ESCALATED_INSTANCE_MEDIA", "")

@@ -143,3 +143,50 @@ def test_self_hosted_mode_pushes_nothing(commit: Any, db: Any) -> None:
         service.ticket_create(actor=customer, subject="Local", department=billing)
 
     assert not Delivery.objects.filter(kind=DeliveryKind.HUB).exists()
+
+
+def test_a_batch_records_its_hub_successes_in_one_update_and_stores_no_copy_of_the_body(
+    hub_receiver: HttpReceiver, commit: Any, settings: Any, db: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ESCALATED = {**settings.ESCALATED, "OUTBOX": {"DELIVERY": "worker"}}
+    customer, _agent, billing = _people()
+    for n in range(3):
+        with commit():
+            service.ticket_create(actor=customer, subject=f"Ticket {n}", department=billing)
+    rows = Delivery.objects.filter(kind=DeliveryKind.HUB)
+    assert rows.count() == 3 and not hub_receiver.calls
+
+    keys = list(rows.values_list("idempotency_key", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        report = outbox.deliver(keys=keys)
+
+    assert report.delivered == 3 and len(hub_receiver.calls) == 3
+    assert set(rows.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    assert set(rows.values_list("last_status_code", flat=True)) == {200}
+    assert list(rows.values_list("content", flat=True)) == [None, None, None]
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 2, updates  # the claim, and the three successes at once
+    assert {json.loads(call.body)["event_id"] for call in hub_receiver.calls} == set(keys)
+
+
+def test_a_success_whose_claim_lapsed_meanwhile_is_left_to_the_new_owner(
+    hub_receiver: HttpReceiver, commit: Any, settings: Any, db: Any
+) -> None:
+    settings.ESCALATED = {**settings.ESCALATED, "OUTBOX": {"DELIVERY": "worker"}}
+    customer, _agent, billing = _people()
+    with commit():
+        service.ticket_create(actor=customer, subject="Lapsed", department=billing)
+    hub_row = Delivery.objects.get(kind=DeliveryKind.HUB)
+    (row,) = outbox.claim(keys=[hub_row.idempotency_key])
+    sent: dict[int | None, list[Delivery]] = {}
+    outbox.attempt(row, record=sent)
+    assert sent == {200: [row]} and len(hub_receiver.calls) == 1
+    Delivery.objects.filter(pk=row.pk).update(claim_token="someone-else")  # the lease ran out
+
+    outbox._record_sent(sent, None)
+
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENDING and row.claim_token == "someone-else"

@@ -4,6 +4,7 @@ a killed worker loses nothing and reorders nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,34 @@ def test_a_ticket_travels_to_the_hub_and_the_hubs_reply_back_to_the_customer(
     assert hub["received"] == 1, "the hub's own reply came back to it, or the ticket twice"
     assert len(smtp.to("cora@example.com")) == 1, "the customer was emailed twice"
     assert len(_hub_tickets(pair)) == 1
+
+
+def test_a_replys_file_travels_to_the_hub_and_a_hub_replys_file_back_to_the_site(
+    pair: Pair, smtp: SmtpSink
+) -> None:
+    ticket = _create(pair, "Log attached")
+    wait_for(lambda: _hub_tickets(pair), 60, "the ticket on the hub")
+    log = b"2026-12-06 disk full on /var\n" * 40
+    fix = b"Run the cleanup job, then restart.\n"
+
+    pair.site.run("reply_file", "cora", ticket["reference"], "See the log", "disk.log", log.hex())
+    wait_for(lambda: pair.hub.run("digest")["received"] == 2, 60, "the reply on the hub", 1)
+    pair.hub.run("reply_file", "hana", ticket["reference"], "Try this", "fix.txt", fix.hex())
+
+    site, hub = wait_for(
+        lambda: (d := _same_state(pair))[0]["digest"] == d[1]["digest"] and d,
+        60,
+        "both sides to agree",
+        every=1,
+    )
+    [state] = site["state"].values()
+    assert [reply for reply, _name, _type, _sha in state["files"]] == ["See the log", "Try this"]
+    assert {name: sha for _reply, name, _type, sha in state["files"]} == {
+        "disk.log": hashlib.sha256(log).hexdigest(),
+        "fix.txt": hashlib.sha256(fix).hexdigest(),
+    }
+    assert hub["state"] == site["state"]
+    assert hub["received"] == 2, "the hub's own reply came back to it"
 
 
 def _stream_over_http(pair: Pair, step: int) -> None:

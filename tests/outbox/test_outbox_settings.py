@@ -25,6 +25,8 @@ def test_defaults() -> None:
         "BATCH_SIZE": 20,
         "LEASE_SECONDS": 300,
         "SMTP_TIMEOUT_SECONDS": 10,
+        "WORKER_DUTY_CYCLE": 0.5,
+        "WORKER_NICE": 10,
     }
     assert set(escalated_settings.NOTIFICATIONS.values()) == {True}
     assert escalated_settings.WEBHOOK_REQUIRE_HTTPS is None

@@ -4,19 +4,34 @@ process stored inbound emails (in the "worker" DELIVERY mode they wait for this)
 Run any number side by side (on PostgreSQL they claim rows with SKIP LOCKED and never send a row
 twice). ``--once`` sends what is due and exits, for cron; without it the worker keeps polling
 until SIGTERM or Ctrl-C, finishing the batch in hand first.
+
+While a backlog lasts the polling worker paces itself: after a batch that took ``t`` seconds
+(claiming, sending, waiting on the peer, recording) it rests ``t x (1 - d) / d`` for a duty
+cycle ``d`` (``OUTBOX["WORKER_DUTY_CYCLE"]``, ``--duty-cycle``), and it runs at a lower CPU
+priority (``OUTBOX["WORKER_NICE"]``, ``--nice``). Both keep a long backlog (a hub that comes
+back after an outage, a bulk action's mail) from taking the CPU the site's requests need on the
+same machine. ``--once`` (cron) does not rest between batches.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
+from escalated.conf import escalated_settings
 from escalated.mail.processing import inbound_process_pending
 from escalated.services import outbox
+
+
+def rest_after(busy: float, duty: float) -> float:
+    """Seconds to rest after ``busy`` seconds of work, so work is ``duty`` of the time."""
+    return max(busy, 0.0) * (1 - duty) / duty
 
 
 class Command(BaseCommand):
@@ -35,8 +50,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, help="Rows claimed at once (default: OUTBOX BATCH_SIZE)."
         )
+        parser.add_argument(
+            "--duty-cycle",
+            type=float,
+            help="Share of the time spent sending while a backlog lasts, above 0 and at most 1 "
+            "(default: OUTBOX WORKER_DUTY_CYCLE).",
+        )
+        parser.add_argument(
+            "--nice",
+            type=int,
+            help="Niceness to add to this process, 0 to 19 (default: OUTBOX WORKER_NICE).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        settings = escalated_settings.OUTBOX
+        duty = options["duty_cycle"]
+        duty = settings["WORKER_DUTY_CYCLE"] if duty is None else duty
+        nice = settings["WORKER_NICE"] if options["nice"] is None else options["nice"]
+        if not 0 < duty <= 1:
+            raise CommandError("--duty-cycle must be above 0 and at most 1.")
+        if not 0 <= nice <= 19:
+            raise CommandError("--nice must be from 0 to 19.")
+        if nice:
+            os.nice(nice)
         if options["once"]:
             self._summary(outbox.drain(limit=options["batch_size"]), options["verbosity"])
             self._inbound(inbound_process_pending(), options["verbosity"])
@@ -47,6 +83,7 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             self.stdout.write("escalated_worker: sending outbox deliveries (Ctrl-C stops)")
         while not stop.is_set():
+            began = time.monotonic()
             close_old_connections()
             report = outbox.deliver(limit=options["batch_size"])
             processed = inbound_process_pending()
@@ -55,6 +92,8 @@ class Command(BaseCommand):
             self._inbound(processed, options["verbosity"])
             if not (report.attempted or processed):
                 stop.wait(options["interval"])
+            elif duty < 1:
+                stop.wait(rest_after(time.monotonic() - began, duty))
         close_old_connections()
 
     def _inbound(self, processed: int, verbosity: int) -> None:
