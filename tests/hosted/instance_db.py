@@ -256,6 +256,8 @@ def revoke() -> dict[str, Any]:
     site = Site.objects.get()
     sites.site_revoke(actor=SystemActor("test"), site=site)
     return {"revoked": site.slug}
+
+
 def reply_file(username: str, reference: str, body: str, filename: str, content: str) -> Any:
     from django.contrib.auth import get_user_model
     from django.core.files.base import ContentFile
