@@ -28,14 +28,16 @@ URL = os.environ.get("ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0")
 async def test_events_beyond_the_channel_capacity_wait_in_the_process_instead_of_being_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a layer that holds 10 messages per channel, and events that take 20 ms each to load
-    # (a database trip behind busy request threads)
+    # Given a layer that holds 30 messages per channel, and events that take 20 ms each to load
+    # (a database trip behind busy request threads). Paced by the loading, the hub would leave
+    # about 59 waiting and lose half; emptied as fast as Redis hands them over it keeps a few
+    # (30 leaves room for a pause of the event loop: 10 lost one event once, in CI's pass).
     async def slow_prepare(message: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.02)
         return message
 
     monkeypatch.setattr(hub_module, "prepare", slow_prepare)
-    layer = RedisChannelLayer(hosts=[URL], capacity=10, prefix=f"hubtest{uuid.uuid4().hex}")
+    layer = RedisChannelLayer(hosts=[URL], capacity=30, prefix=f"hubtest{uuid.uuid4().hex}")
     hub = Hub(layer)
     group = "escalated.queue"
     try:
