@@ -144,6 +144,55 @@ def check_channel_layers(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     ]
 
 
+@register()
+def check_channel_layer_read_timeout(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """channels_redis waits for a message with a blocking pop of ``brpop_timeout`` (5 s), and
+    redis-py 8 gives every socket a 5 s read timeout by default: the two race, so an idle
+    receive fails every 5 s (logged errors, websocket consumers torn down) and a message popped
+    as the client gives up is lost. The read timeout must be longer than the pop, or none."""
+    messages: list[CheckMessage] = []
+    for alias, layer in (getattr(settings, "CHANNEL_LAYERS", None) or {}).items():
+        if layer.get("BACKEND") != "channels_redis.core.RedisChannelLayer":
+            continue
+        for host, timeout, pop in _redis_read_timeouts(layer.get("CONFIG") or {}):
+            if timeout is not None and timeout <= pop:
+                messages.append(
+                    Warning(
+                        f"CHANNEL_LAYERS[{alias!r}] reads {host} with a {timeout:g} s socket "
+                        f"timeout, no longer than channels_redis' {pop:g} s blocking read: idle "
+                        "receives fail every few seconds and a message can be lost.",
+                        hint='Give the host a longer read timeout: {"address": "redis://…", '
+                        '"socket_timeout": 15} (see "Live queues" in Escalated\'s README).',
+                        id="escalated.W005",
+                    )
+                )
+    return messages
+
+
+def _redis_read_timeouts(config: dict[str, Any]) -> list[tuple[str, float | None, float]]:
+    """(host, the socket read timeout redis-py will use, the layer's blocking pop) per host,
+    read from the connection pools channels_redis would build (building one connects nothing)."""
+    try:
+        from channels_redis.core import RedisChannelLayer
+        from channels_redis.utils import create_pool, decode_hosts
+        from redis.asyncio.connection import AbstractConnection
+    except ImportError:  # channels_redis missing: the layer itself reports that
+        return []
+    import inspect
+
+    default = inspect.signature(AbstractConnection.__init__).parameters["socket_timeout"].default
+    pop = float(RedisChannelLayer.brpop_timeout)
+    found = []
+    for host in decode_hosts(config.get("hosts")):
+        try:
+            kwargs = create_pool(host).connection_kwargs
+        except (TypeError, ValueError):  # a malformed host fails loudly when the layer starts
+            continue
+        label = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"  # never the password
+        found.append((label, kwargs.get("socket_timeout", default), pop))
+    return found
+
+
 @register(Tags.database)
 def check_background_delivery(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Immediate delivery sends on a thread of its own, which SQLite's default transactions

@@ -36,7 +36,11 @@ if os.environ.get("ESCALATED_SERVER_REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["ESCALATED_SERVER_REDIS_URL"]]},
+            "CONFIG": {  # a read timeout past channels_redis' blocking read (escalated.W005)
+                "hosts": [
+                    {"address": os.environ["ESCALATED_SERVER_REDIS_URL"], "socket_timeout": 15}
+                ]
+            },
         }
     }
 else:

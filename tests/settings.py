@@ -76,7 +76,14 @@ if os.environ.get("ESCALATED_TEST_REDIS"):
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [os.environ.get("ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0")],
+                "hosts": [
+                    {  # a read timeout past channels_redis' 5 s blocking read (escalated.W005)
+                        "address": os.environ.get(
+                            "ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0"
+                        ),
+                        "socket_timeout": 15,
+                    }
+                ],
                 "channel_capacity": {"escalated.hub.*": 100_000},  # see README, "Live queues"
             },
         }

@@ -31,7 +31,7 @@ CHANNEL_LAYERS = {
         # As README's "Live queues" advises: with channels_redis' default of 100 messages per
         # channel, bursts past it were dropped (bench/RESULTS.md).
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],  # escalated.W005
             "prefix": f"{PREFIX}:asgi",
             "channel_capacity": {"escalated.hub.*": 100_000},
         },

@@ -23,6 +23,7 @@ from escalated.realtime.hub import Hub
 pytestmark = [pytest.mark.asyncio, pytest.mark.redis]
 
 URL = os.environ.get("ESCALATED_REDIS_URL", "redis://127.0.0.1:6379/0")
+HOSTS = [{"address": URL, "socket_timeout": 15}]  # past the 5 s blocking read (escalated.W005)
 
 
 async def test_events_beyond_the_channel_capacity_wait_in_the_process_instead_of_being_dropped(
@@ -37,7 +38,7 @@ async def test_events_beyond_the_channel_capacity_wait_in_the_process_instead_of
         return message
 
     monkeypatch.setattr(hub_module, "prepare", slow_prepare)
-    layer = RedisChannelLayer(hosts=[URL], capacity=30, prefix=f"hubtest{uuid.uuid4().hex}")
+    layer = RedisChannelLayer(hosts=HOSTS, capacity=30, prefix=f"hubtest{uuid.uuid4().hex}")
     hub = Hub(layer)
     group = "escalated.queue"
     try:
@@ -73,7 +74,7 @@ async def test_an_event_whose_loading_fails_for_a_moment_is_loaded_again_not_dro
         return message
 
     monkeypatch.setattr(hub_module, "prepare", flaky_prepare)
-    layer = RedisChannelLayer(hosts=[URL], prefix=f"hubtest{uuid.uuid4().hex}")
+    layer = RedisChannelLayer(hosts=HOSTS, prefix=f"hubtest{uuid.uuid4().hex}")
     hub = Hub(layer)
     group = "escalated.queue"
     try:
@@ -97,7 +98,7 @@ async def test_another_receiver_on_the_same_layer_never_buffers_and_drops_the_hu
     # which also bounds its in-process buffers) but room for the hub's channel in Redis, a
     # hub reading slowly, and another receiver on the layer, as every websocket consumer is
     layer = RedisChannelLayer(
-        hosts=[URL],
+        hosts=HOSTS,
         capacity=5,
         channel_capacity={"escalated.hub.*": 1000},
         prefix=f"hubtest{uuid.uuid4().hex}",
