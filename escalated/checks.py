@@ -59,67 +59,55 @@ def check_content_sniffing(app_configs: Any = None, **kwargs: Any) -> list[Check
 
 @register()
 def check_hosting_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Synced and cloud modes need the hub's URL, the site key and the site's signing secret
-    (synced: the hub signs its calls back with it; cloud: the site signs its viewer
-    assertions with it)."""
+    """Synced and cloud modes need what :func:`hub_connection_problems` lists."""
     mode = escalated_settings.MODE
     if mode == "synced":
         return [
             Error(problem, hint="See 'Synced mode and the hub' in the README.", id="escalated.E004")
-            for problem in synced_problems()
+            for problem in hub_connection_problems(mode)
         ]
     if mode == "cloud":
         return [
             Error(problem, hint="See 'Cloud mode' in the README.", id="escalated.E009")
-            for problem in cloud_problems()
+            for problem in hub_connection_problems(mode)
         ]
     return []
 
 
-def synced_problems() -> list[str]:
-    from escalated.hosted.signing import MIN_SECRET_LENGTH
-
-    url = escalated_settings.HOSTED_API_URL
-    key = escalated_settings.HOSTED_API_KEY
-    secret = escalated_settings.HOSTED_SIGNING_SECRET
-    problems = []
-    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
-        problems.append(
-            "ESCALATED['HOSTED_API_URL'] must be the hub's absolute http(s) API URL in synced mode."
-        )
-    if not key:
-        problems.append("ESCALATED['HOSTED_API_KEY'] must be the site key the hub gave you.")
-    if not secret or len(secret) < MIN_SECRET_LENGTH:
-        problems.append(
-            f"ESCALATED['HOSTED_SIGNING_SECRET'] must be the hub's signing secret for this site "
-            f"(at least {MIN_SECRET_LENGTH} characters)."
-        )
-    return problems
-
-
-def cloud_problems() -> list[str]:
+def hub_connection_problems(mode: str) -> list[str]:
+    """What a synced or cloud site lacks to reach its hub: the API URL (events go to
+    ``{URL}/events``, cloud operations to ``{URL}/graphql``, so no query or fragment), the site
+    key ``siteCreate`` gave, and the site's signing secret (synced: the hub signs its calls back
+    with it; cloud: the site signs its viewer assertions with it)."""
     from escalated.hosted.signing import MIN_SECRET_LENGTH
     from escalated.services.sites import KEY_SCHEME
 
     url = escalated_settings.HOSTED_API_URL
     key = escalated_settings.HOSTED_API_KEY
     secret = escalated_settings.HOSTED_SIGNING_SECRET
-    problems = []
+    problems: list[str] = []
     if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
         problems.append(
-            "ESCALATED['HOSTED_API_URL'] must be the hub's absolute http(s) API URL in cloud mode "
-            "(operations go to {HOSTED_API_URL}/graphql), without a query or fragment."
+            f"ESCALATED['HOSTED_API_URL'] must be the hub's absolute http(s) API URL in {mode} "
+            "mode, without a query or fragment."
         )
-    if not isinstance(key, str) or not key.startswith(f"{KEY_SCHEME}_"):
+    # Only this project's hub runs the GraphQL schema a cloud site forwards to; a synced site
+    # may push to any hub that speaks the event wire format, whatever its keys look like.
+    if (
+        not isinstance(key, str)
+        or not key
+        or (mode == "cloud" and not key.startswith(f"{KEY_SCHEME}_"))
+    ):
         problems.append(
-            f"ESCALATED['HOSTED_API_KEY'] must be the site key the hub gave you ({KEY_SCHEME}_…)."
+            "ESCALATED['HOSTED_API_KEY'] must be the site key the hub gave you"
+            + (f" ({KEY_SCHEME}_…)." if mode == "cloud" else ".")
         )
     if not secret or len(secret) < MIN_SECRET_LENGTH:
         problems.append(
             "ESCALATED['HOSTED_SIGNING_SECRET'] must be the hub's signing secret for this site "
-            f"(at least {MIN_SECRET_LENGTH} characters): it signs the viewer assertions."
+            f"(at least {MIN_SECRET_LENGTH} characters)."
         )
-    if escalated_settings.HUB["ENABLED"]:
+    if mode == "cloud" and escalated_settings.HUB["ENABLED"]:
         problems.append(
             "ESCALATED['HUB']['ENABLED'] is True in cloud mode: a hub keeps tickets, a cloud-mode "
             "site keeps none."
