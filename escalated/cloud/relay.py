@@ -29,6 +29,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from escalated.cloud import forward
 from escalated.conf import escalated_settings
 from escalated.realtime.auth import GUEST_TOKEN_KEYS, Refused, authenticate
+from escalated.realtime.consumer import NO_CHANNEL_PER_SOCKET
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def _same_site(scope: Any) -> bool:
 
 
 class CloudRelayConsumer(AsyncWebsocketConsumer):
+    # A relayed socket hears only its hub connection, never the site's channel layer.
+    channel_layer_alias = NO_CHANNEL_PER_SOCKET
     upstream: Any = None
     pump: asyncio.Task[None] | None = None
 

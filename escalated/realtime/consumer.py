@@ -116,11 +116,14 @@ class SocketContext:
     connection_params: dict[str, Any] | None = None
 
 
+# Subscriptions hear events through the process's hub (escalated.realtime.hub), so a socket
+# needs no channel of its own: naming no configured layer spares the channel layer one channel
+# and one pending read per open socket.
+NO_CHANNEL_PER_SOCKET = "escalated.realtime:no-channel-per-socket"
+
+
 class EscalatedGraphQLWSConsumer(GraphQLWSConsumer):
-    # Subscriptions hear events through the process's hub (escalated.realtime.hub), so a socket
-    # needs no channel of its own: naming no configured layer spares the channel layer one
-    # channel and one pending read per open socket.
-    channel_layer_alias = "escalated.realtime:no-channel-per-socket"
+    channel_layer_alias = NO_CHANNEL_PER_SOCKET
     graphql_transport_ws_handler_class = _TransportWSHandler
     _hold: Hold | None = None
     _hold_task: asyncio.Task[None] | None = None
