@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from escalated.models import ApiToken
 from escalated.realtime.auth import Identity, Refused, authenticate
 from escalated.realtime.rechecks import Rechecks, reread_access
 from escalated.services.ratelimit import Hold, hold_take
+
+logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
 TOO_MANY_CONNECTIONS = 4429
@@ -76,6 +79,14 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             )
             return
         await super().handle_subscribe(message)
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        # A client that goes away while an event is on its way (closed tab, lost network) is
+        # how sockets end, not a fault: one line at INFO, not strawberry's traceback.
+        if isinstance(error, OSError):
+            logger.info("A subscriber left while an event was sent to it: %r", error)
+            return
+        await super().handle_task_exception(error)
 
 
 def _connection_budgets(scope: Mapping[str, Any], identity: Identity) -> list[tuple[str, str, int]]:
