@@ -23,7 +23,7 @@ import contextlib
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -101,10 +101,14 @@ class Hub:
 
     async def _pump(self) -> None:
         assert self.channel is not None
+        take_waiting = _batch_reader(self.layer, self.channel)
         delay = 0.05
         while True:
             try:
-                message = await self.layer.receive(self.channel)
+                # What is waiting, in one trip; when nothing is, the layer's own blocking read.
+                messages = await take_waiting() if take_waiting else []
+                if not messages:
+                    messages = [await self.layer.receive(self.channel)]
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -113,9 +117,10 @@ class Hub:
                 delay = min(delay * 2, 2.0)
                 continue
             delay = 0.05
-            listeners = tuple(self.listeners.get(message.get("group", ""), ()))
-            if listeners:
-                self._inbox.put_nowait((message, listeners))
+            for message in messages:
+                listeners = tuple(self.listeners.get(message.get("group", ""), ()))
+                if listeners:
+                    self._inbox.put_nowait((message, listeners))
 
     async def _hand_out(self) -> None:
         """Prepare each event read, in order, and give it to the queues that were listening."""
@@ -158,6 +163,40 @@ class Hub:
                 for group in tuple(self.listeners):
                     with contextlib.suppress(Exception):
                         await self.layer.group_add(group, self.channel)
+
+
+# Messages taken from Redis in one trip when several are waiting.
+BATCH = 500
+
+
+def _batch_reader(layer: Any, channel: str) -> Callable[[], Awaitable[list[dict[str, Any]]]] | None:
+    """For channels_redis' layer, a read of every message waiting on ``channel`` (up to BATCH)
+    in one trip per Redis host; None for other layers, whose ``receive`` is the only way in.
+
+    channels_redis' ``receive`` takes one message per four trips to Redis, each waiting for a
+    turn of the event loop. A process busy with requests and 200 sockets turns its loop slowly,
+    so read that way the hub fell behind its channel by a minute, where the layer's ``expiry``
+    (60 s) drops waiting messages silently: a quarter of the load test's events
+    (bench/RESULTS.md). The messages are the ones ``group_send`` stores (a sorted set per
+    channel, oldest first, on the host the channel name hashes to); the layer decodes them."""
+    try:
+        from channels_redis.core import RedisChannelLayer
+    except ImportError:
+        return None
+    if not isinstance(layer, RedisChannelLayer):
+        return None
+    key = layer.prefix + channel
+
+    async def take_waiting() -> list[dict[str, Any]]:
+        messages = []
+        for index in range(layer.ring_size):
+            for member, _score in await layer.connection(index).zpopmin(key, BATCH):
+                message = layer.deserialize(member)
+                message.pop("__asgi_channel__", None)
+                messages.append(message)
+        return messages
+
+    return take_waiting
 
 
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

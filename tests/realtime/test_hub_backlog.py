@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from typing import Any
 
@@ -131,4 +132,63 @@ async def test_another_receiver_on_the_same_layer_never_buffers_and_drops_the_hu
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await layer.flush()
+
+
+async def test_a_busy_event_loop_reads_what_waits_in_one_trip_before_the_layer_expires_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a layer that drops what waits on a channel for 2 s (channels_redis' ``expiry``, 60 s
+    # by default), and an event loop that turns only every ~50 ms (busy with requests and
+    # sockets, as the load test's servers were): read one message per four trips to Redis,
+    # each waiting for a turn, the hub would take 200 ms per event and lose most of 50 a second
+    async def at_once(message: dict[str, Any]) -> dict[str, Any]:
+        return message
+
+    monkeypatch.setattr(hub_module, "prepare", at_once)
+    prefix = f"hubtest{uuid.uuid4().hex}"
+    layer = RedisChannelLayer(hosts=HOSTS, expiry=2, prefix=prefix)
+    hub = Hub(layer)
+    group = "escalated.queue"
+    busy = True
+
+    async def hog() -> None:
+        while busy:
+            time.sleep(0.002)  # work that holds the loop, as requests do
+            await asyncio.sleep(0)
+
+    def send_from_another_process() -> None:
+        async def send_all() -> None:
+            sender = RedisChannelLayer(hosts=HOSTS, expiry=2, prefix=prefix)
+            for n in range(150):  # over about 3 s
+                await sender.group_send(group, {"type": "t", "n": n, "group": group})
+                await asyncio.sleep(0.02)
+            await sender.close_pools()
+
+        asyncio.run(send_all())
+
+    hogs: list[asyncio.Task[None]] = []
+    try:
+        async with hub.listen(group) as messages:
+            hogs = [asyncio.create_task(hog()) for _ in range(25)]
+            # When 150 events are sent while the loop is that busy
+            await asyncio.to_thread(send_from_another_process)
+            # Then the subscriber hears every one, in order
+            heard: list[int] = []
+
+            async def hear() -> None:
+                async for message in messages:
+                    heard.append(message["n"])
+                    if len(heard) == 150:
+                        return
+
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hear(), 30)
+        assert heard == list(range(150))
+    finally:
+        busy = False
+        await asyncio.gather(*hogs, return_exceptions=True)
+        for task in hub._tasks:
+            task.cancel()
+        await asyncio.gather(*hub._tasks, return_exceptions=True)
         await layer.flush()
