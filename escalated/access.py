@@ -320,7 +320,7 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     assignees, reply authors). A customer or guest: themselves and the staff who work their
     tickets (assignees and authors of public replies).
     """
-    from escalated.models import Reply, Ticket
+    from escalated.models import Reply, SitePerson, Ticket
 
     role = role_of(actor)
     if role in (Role.ADMIN, Role.SYSTEM):
@@ -343,8 +343,15 @@ def visible_users(actor: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     authors = Q(Exists(visible_replies(actor, Reply.objects.filter(author_id=OuterRef("pk")))))
     assignees = Q(Exists(mine.filter(assignee_id=OuterRef("pk"))))
     if role is Role.AGENT and site is not None:
-        # A site's agent: the people on that site's tickets, not the hub's whole staff.
-        people |= Q(Exists(mine.filter(requester_id=OuterRef("pk")))) | authors | assignees
+        # A site's agent: the site's agents and the people on its tickets, not the hub's whole
+        # staff.
+        fellows = SitePerson.objects.filter(site_id=site, role=SitePerson.Role.AGENT)
+        people |= (
+            Q(pk__in=fellows.values("user_id"))
+            | Q(Exists(mine.filter(requester_id=OuterRef("pk"))))
+            | authors
+            | assignees
+        )
     elif role is Role.AGENT:
         people |= (
             Q(is_superuser=True)

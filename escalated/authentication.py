@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
 from escalated.hub.viewers import is_site_key, site_viewer_authenticate
-from escalated.services.guests import guest_authenticate
+from escalated.services.guests import guest_authenticate, guest_of_site
 from escalated.services.tokens import api_token_authenticate
 
 GUEST_TOKEN_HEADER = "X-Escalated-Guest-Token"
@@ -80,6 +80,10 @@ def authenticate(request: HttpRequest) -> HttpResponse | None:
         request.escalated_token = token  # type: ignore[attr-defined]
     elif raw_guest is not None:
         guest = guest_authenticate(raw_guest.strip())
+        site = getattr(request, "escalated_site", None)
+        if guest is not None and site is not None and not guest_of_site(guest, site):
+            # Through a cloud-mode site's key, only that site's guests' links open anything.
+            guest = None
         if guest is None:
             return refusal(
                 "This guest link is invalid or has expired; ask the support team for a new one.",

@@ -57,6 +57,9 @@ class Answer:
     status: int
     content_type: str
     body: bytes
+    # The hub's WWW-Authenticate header: it comes with a refused site key, not a refused guest
+    # link (authentication.authenticate), which tells the two 401s apart.
+    challenge: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -119,6 +122,8 @@ def call(
     elif query_string:
         url = f"{url}?{query_string}"
     answer = _exchange("POST" if body is not None else "GET", url, body, headers)
+    if guest_token is not None and answer.status == 401 and not answer.challenge:
+        return answer  # the guest's link is invalid or expired: the hub's answer to the guest
     if answer.status in (401, 403):
         logger.error("The hub refused this site (HTTP %s): %s", answer.status, _excerpt(answer))
         raise HubUnavailable("The helpdesk service refused this site's credentials.", status=502)
@@ -129,18 +134,24 @@ def call(
 
 
 def operation(
-    user: Any, query: str, variables: dict[str, Any], operation_name: str | None
+    user: Any,
+    query: str,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    *,
+    guest_token: str | None = None,
 ) -> dict[str, Any]:
-    """Run one operation on the hub as ``user``; its result (``data``, ``errors``). Files in
-    the variables (a form post's attachments) go as a GraphQL multipart request."""
+    """Run one operation on the hub as ``user`` (or, with ``guest_token``, as the holder of
+    that guest link, which is the hub's); its result (``data``, ``errors``). Files in the
+    variables (a form post's attachments) go as a GraphQL multipart request."""
     files: dict[str, Any] = {}
     plain = _without_files(variables, "variables", files)
     payload = {"query": query, "variables": plain, "operationName": operation_name}
     if files:
         body, content_type = _multipart(payload, files)
-        answer = call(user=user, body=body, content_type=content_type)
+        answer = call(user=user, body=body, content_type=content_type, guest_token=guest_token)
     else:
-        answer = call(user=user, body=json.dumps(payload).encode("utf-8"))
+        answer = call(user=user, body=json.dumps(payload).encode("utf-8"), guest_token=guest_token)
     try:
         result = answer.json()
     except ValueError as error:
@@ -291,7 +302,12 @@ def _exchange(method: str, url: str, body: bytes | None, headers: dict[str, str]
             if size > MAX_ANSWER_BYTES:
                 raise HubUnavailable("The helpdesk service's answer is too large.", status=502)
             chunks.append(chunk)
-        return Answer(response.status, response.getheader("Content-Type") or "", b"".join(chunks))
+        return Answer(
+            response.status,
+            response.getheader("Content-Type") or "",
+            b"".join(chunks),
+            response.getheader("WWW-Authenticate") or "",
+        )
     except TimeoutError as error:
         logger.warning(
             "The hub did not answer within %ss", escalated_settings.HOSTED_TIMEOUT_SECONDS

@@ -22,6 +22,7 @@ from escalated.access import (
     require_signed_in,
     require_staff,
     role_of,
+    site_of,
     visible_tickets,
 )
 from escalated.conf import escalated_settings
@@ -134,17 +135,25 @@ class Query:
     @strawberry_django.connection(
         DjangoListConnection[UserNode],
         description="The helpdesk's agents and admins, e.g. for @mentions (staff only): members "
-        "of a department, superusers and holders of escalated.agent or escalated.admin, "
-        "matched on name, username or email.",
+        "of a department, superusers and holders of escalated.agent or escalated.admin (and, "
+        "for a cloud-mode site's viewer on a hub, that site's agents), matched on name, "
+        "username or email.",
     )
     def agents(self, info: Info, search: str = "") -> QuerySet[Any]:
         guard(info, require_staff)
         granted = Q(user_permissions__content_type__app_label="escalated") & Q(
             user_permissions__codename__in=("agent", "admin")
         )
-        people = get_user_model().objects.filter(
-            Q(in_a_department()) | Q(is_superuser=True) | granted, is_active=True
-        )
+        chosen = Q(in_a_department()) | Q(is_superuser=True) | granted
+        site = site_of(viewer(info))
+        if site is not None:
+            # A cloud-mode site's agents, as the hub knows them, are agents of its tickets.
+            chosen |= Q(
+                pk__in=models.SitePerson.objects.filter(
+                    site_id=site, role=models.SitePerson.Role.AGENT
+                ).values("user_id")
+            )
+        people = get_user_model().objects.filter(chosen, is_active=True)
         for word in search.split()[:5]:
             people = people.filter(
                 Q(username__icontains=word)

@@ -10,8 +10,15 @@ A ticket's stream, in order:
 2. its replies and internal notes, and the status changes on its timeline, in the order they
    happened; each carries the status it left the ticket in (so the hub's own reply rules move
    the ticket as the site's did, with no back-and-forth);
-3. ``ticket.updated``: subject, status, priority and tags as they are now (what the timeline
-   does not replay: priority and subject edits, tag changes).
+3. ``ticket.updated``: subject, status, priority, tags and assignee as they are now (what the
+   timeline does not replay: priority and subject edits, tag changes, assignments). The
+   assignee is the site's agent by their site user id; the hub makes its person for them, an
+   agent of the site, as their first viewer assertion in cloud mode would
+   (:func:`escalated.services.cloud_viewers.site_viewer`).
+
+Files travel as the synced events carry them (:func:`escalated.hosted.wire.attachment_entry`):
+their bytes in base64 up to ``SYNC_ATTACHMENT_MAX_KB``, checked whole by the hub; a larger file
+arrives as its name only.
 
 Every event_id is derived from the site's rows (a UUID 5 of the ticket's reference and opening
 time and the reply's or timeline row's id, or for step 3 the state sent), so a second run sends
@@ -21,9 +28,8 @@ next of the ticket's stream, and the exporter sends one ticket's events one at a
 the rest of a ticket out at its first refusal, so the order holds. Nothing is written to the
 site's database: resuming is running again.
 
-What the hub does not take from the wire (so neither from an export): file contents (only the
-names travel, in the events' ``changes``), assignees, followers, the site's department and
-timestamps (the hub's rows are dated when they arrive).
+What the hub does not take from an export: followers, the site's department and timestamps
+(the hub's rows are dated when they arrive), files above ``SYNC_ATTACHMENT_MAX_KB``.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ def tickets_to_export() -> Any:
     ).select_related("actor")
     return (
         Ticket.objects.filter(site__isnull=True)
-        .select_related("requester")
+        .select_related("requester", "assignee")
         .prefetch_related(
             "tags",
             Prefetch(
@@ -191,11 +197,22 @@ def _state(ticket: Ticket, timeline: list[TicketActivity], at: Any) -> dict[str,
     event = events.TicketUpdated(
         ticket=ticket, actor=EXPORTER, changes={name: (None, value) for name, value in now.items()}
     )
-    key = ("state", json.dumps([now, sorted(present), removed], sort_keys=True))
+    assignee = _assignee(ticket)
+    key = ("state", json.dumps([now, sorted(present), removed, assignee], sort_keys=True))
     body: dict[str, Any] = _envelope(event, ticket, key, at)
     body["payload"]["tags_added"] = [{"slug": tag.slug, "name": tag.name} for tag in tags]
     body["payload"]["tags_removed"] = [{"slug": slug, "name": slug} for slug in removed]
+    body["payload"]["assignee"] = assignee
     return body
+
+
+def _assignee(ticket: Ticket) -> dict[str, str] | None:
+    """The site's agent the ticket is assigned to, as the hub will know them once the site is
+    in cloud mode (the site's user id: the ``sub`` of their viewer assertions)."""
+    agent = ticket.assignee
+    if agent is None:
+        return None
+    return {"id": str(agent.pk), "name": events.display_name(agent), "email": agent.email or ""}
 
 
 # --- sending ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from escalated.access import ParticipantActor, SystemActor
 from escalated.errors import DomainError, NotAllowed
 from escalated.hosted import wire
 from escalated.models import Site, Ticket
-from escalated.services import sites, sync
+from escalated.services import cloud_viewers, sites, sync
 from escalated.services import tickets as service
 
 
@@ -129,8 +129,30 @@ def _apply(site: Site, data: dict[str, Any]) -> None:
     ticket = wire.apply_change(
         ticket=ticket, state=state, data=data, author=author, actor=actor, wins_ties=True
     )
+    if "assignee" in payload:
+        ticket = _assign(site, ticket, payload["assignee"], actor)
     state.sequence = sequence
     sync.state_save(state)
+
+
+def _assign(site: Site, ticket: Ticket, remote: Any, actor: SystemActor) -> Ticket:
+    """The site's word on who works the ticket (an export's last event): one of the site's
+    agents, by their site user id, or nobody."""
+    if remote is None:
+        assignee = None
+    elif isinstance(remote, dict) and str(remote.get("id") or ""):
+        assignee = cloud_viewers.site_viewer(
+            site=site,
+            sub=str(remote["id"])[:120],
+            name=str(remote.get("name") or ""),
+            email=str(remote.get("email") or ""),
+            role="agent",
+        )
+    else:
+        raise Refused(422, {"status": "refused", "message": "The assignee names nobody."})
+    if ticket.assignee_id == (assignee.pk if assignee is not None else None):
+        return ticket
+    return service.ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
 
 
 def _create(site: Site, data: dict[str, Any], actor: SystemActor) -> Ticket:

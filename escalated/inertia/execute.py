@@ -135,7 +135,13 @@ def run(request: HttpRequest, name: str, variables: dict[str, Any] | None = None
     if forward.is_cloud():
         from escalated.authentication import request_actor
 
-        answer = forward.operation(request_actor(request), document(name), variables or {}, name)
+        answer = forward.operation(
+            request_actor(request),
+            document(name),
+            variables or {},
+            name,
+            guest_token=getattr(request, "escalated_guest_token", None),
+        )
         errors = [
             GraphQLError(str(e.get("message", "")), extensions=e.get("extensions") or {})
             for e in answer.get("errors") or []

@@ -25,6 +25,7 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.views.decorators.http import require_GET
 from inertia import render
 
+from escalated.cloud import forward
 from escalated.cloud.forward import HubUnavailable
 from escalated.inertia.execute import SignInRequired, TooManyRequests, run
 from escalated.inertia.forms import Form, submit
@@ -63,7 +64,18 @@ def _settle(request: HttpRequest, kwargs: dict[str, Any], audience: str) -> None
     ticket); a ticket reference becomes the ticket's global id through the API's scoping.
     """
     token = kwargs.get("token")
-    if token is not None:
+    if token is not None and forward.is_cloud():
+        # The link is the hub's: the page's operations carry it there (execute.run), and the
+        # hub says which ticket it opens, or that it opens none.
+        request.escalated_guest_token = str(token)  # type: ignore[attr-defined]
+        try:
+            found = run(request, "GuestTicketOfLink")["tickets"]["edges"]
+        except SignInRequired:
+            found = []
+        if not found:
+            raise Http404("This guest link is invalid or has expired.")
+        kwargs["ticket_id"] = found[0]["node"]["id"]
+    elif token is not None:
         guest = guest_authenticate(str(token))
         if guest is None:
             raise Http404("This guest link is invalid or has expired.")

@@ -26,7 +26,7 @@ from escalated import events
 from escalated.access import GuestActor, TicketAction, require_signed_in, require_ticket_action
 from escalated.conf import escalated_settings
 from escalated.errors import DomainError, ErrorCode, NotAllowed, Problem, collect, not_found
-from escalated.models import Channel, Department, GuestAccess, Reply, Ticket
+from escalated.models import Channel, Department, GuestAccess, Reply, Site, Ticket
 from escalated.services.attachments import attachments_attach, attachments_check, attachments_write
 from escalated.services.common import lock_ticket
 from escalated.services.ratelimit import (
@@ -93,6 +93,12 @@ def guest_authenticate(raw: str) -> GuestActor | None:
     return guest_actor(match)
 
 
+def guest_of_site(guest: GuestActor, site: Site) -> bool:
+    """Whether ``guest``'s ticket is the (hub's copy of a) ticket of ``site``: a cloud-mode
+    site forwards only its own visitors' links."""
+    return Ticket.objects.filter(pk=guest.ticket_id, site=site).exists()
+
+
 def guest_refresh(guest: GuestActor) -> GuestActor | None:
     """``guest`` as they stand now: None once their token was rotated away, expired, or the
     ticket was claimed into an account. For doors that hold a guest for long (websockets)."""
@@ -145,8 +151,12 @@ def guest_ticket_create(
     attachments: Sequence[Any] = (),
     client_ip: str | None = None,
     channel: str = Channel.WEB,
+    site: Site | None = None,
 ) -> tuple[Ticket, str]:
     """Open a ticket for someone without an account, when GUEST_TICKETS_ENABLED.
+
+    ``site``: on a hub, the cloud-mode site whose visitor this is; the ticket is that site's
+    (in the site's department unless one is chosen), as a signed-in visitor's would be.
 
     Returns the ticket and the guest's token in clear (for the creating client to carry on
     with); the magic link is also emailed after commit. Each address and each client IP may
@@ -155,6 +165,8 @@ def guest_ticket_create(
     if not escalated_settings.GUEST_TICKETS_ENABLED:
         raise NotAllowed("This helpdesk does not take tickets from guests; sign in first.")
     email = normalize_email(email)
+    if site is not None and department is None:
+        department = site.department
     ticket, problems = ticket_draft(
         subject=subject,
         description=description,
@@ -164,6 +176,7 @@ def guest_ticket_create(
         department=department,
     )
     collect([*_guest_problems(name, email), *problems])
+    ticket.site_id = site.pk if site is not None else None
     files = attachments_check(attachments)
     _rate_limit(email, client_ip)
     message_budgets_take(

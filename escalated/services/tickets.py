@@ -18,6 +18,8 @@ from escalated import events
 from escalated.access import (
     Role,
     TicketAction,
+    bind_to_site,
+    binding_of,
     can_see_ticket,
     combined_action,
     is_staff,
@@ -36,6 +38,7 @@ from escalated.models import (
     Priority,
     Reply,
     Site,
+    SitePerson,
     Status,
     Tag,
     Ticket,
@@ -72,7 +75,17 @@ from escalated.services.text import (
 
 
 def _assignee_problems(ticket: Ticket, assignee: Any) -> list[Problem]:
-    """An assignee must be an agent or admin who can see the ticket."""
+    """An assignee must be an agent or admin who can see the ticket. On a hub, a cloud-mode
+    site's agent (the hub's person for them, in the role the site last asserted) is an agent
+    of that site's tickets."""
+    if (
+        ticket.site_id is not None
+        and binding_of(assignee) is None
+        and SitePerson.objects.filter(
+            site_id=ticket.site_id, user_id=assignee.pk, role=SitePerson.Role.AGENT
+        ).exists()
+    ):
+        bind_to_site(assignee, site_id=ticket.site_id, role=Role.AGENT)
     if role_of(assignee) not in (Role.AGENT, Role.ADMIN) or not can_see_ticket(assignee, ticket):
         return [
             Problem(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Session
+from tests.browser.conftest import HUB_ADMINISTRATION, Session, Site, self_hosted_only
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +22,10 @@ pytestmark = pytest.mark.browser
     ],
 )
 def test_every_navigation_link_answers_with_a_page(
-    visit: Callable[[str | None], Session], role: str, start: str, links: str
+    visit: Callable[[str | None], Session], site: Site, role: str, start: str, links: str
 ) -> None:
+    if role == "admin":
+        self_hosted_only(site, HUB_ADMINISTRATION)
     session = visit(role)
     page = session.page
     session.goto(start)

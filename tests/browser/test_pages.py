@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Session, Site
+from tests.browser.conftest import HUB_ADMINISTRATION, Session, Site, self_hosted_only
 
 pytestmark = pytest.mark.browser
 
@@ -114,6 +114,8 @@ PAGES = [
 def test_page_renders_its_content_without_console_errors(
     visit: Callable[[str | None], Session], site: Site, shown: Shown
 ) -> None:
+    if shown.role == "admin":
+        self_hosted_only(site, HUB_ADMINISTRATION)
     session = visit(None if shown.role == "guest" else shown.role)
     session.goto(shown.path(site))
     for text in shown.texts:

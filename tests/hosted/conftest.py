@@ -14,6 +14,7 @@ from tests.conftest import make_user
 from tests.outbox.peers import HttpReceiver
 
 SECRET = "hub-signing-secret-0123456789"
+KEY = "esk_site_key"
 
 
 @pytest.fixture
@@ -27,6 +28,25 @@ def hub_receiver(settings: Any) -> Iterator[HttpReceiver]:
         "HOSTED_API_URL": server.url,
         "HOSTED_API_KEY": "esk_site_key",
         "HOSTED_SIGNING_SECRET": SECRET,
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,
+        "WEBHOOK_REQUIRE_HTTPS": False,
+    }
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def receiver(settings: Any) -> Iterator[HttpReceiver]:
+    """A self-hosted site, and a real HTTP receiver standing for its hub (the export's tests)."""
+    server = HttpReceiver()
+    server.start()
+    settings.ESCALATED = {
+        **settings.ESCALATED,
+        "MODE": "self_hosted",
+        "HOSTED_API_URL": server.url,
+        "HOSTED_API_KEY": KEY,
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,
         "WEBHOOK_REQUIRE_HTTPS": False,
     }

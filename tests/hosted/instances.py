@@ -250,9 +250,12 @@ class Helpdesk:
 
 
 @contextmanager
-def helpdesk(mode: str, tmp: Path, engine: str, db_name: str) -> Iterator[Helpdesk]:
+def helpdesk(
+    mode: str, tmp: Path, engine: str, db_name: str, *, both: dict[str, Any] | None = None
+) -> Iterator[Helpdesk]:
     """A running self-hosted helpdesk, or a cloud-mode site in front of a running hub; either
-    way with the people of ``instance_db people`` (an agent, a customer, another customer)."""
+    way with the people of ``instance_db people`` (an agent, a customer, another customer).
+    ``both``: more ESCALATED settings for the front and the hub alike."""
 
     def database(role: str) -> str:
         return f"{db_name}_{role}" if engine == "postgres" else str(tmp / f"{role}.sqlite3")
@@ -262,9 +265,10 @@ def helpdesk(mode: str, tmp: Path, engine: str, db_name: str) -> Iterator[Helpde
     keys: dict[str, Any] = {}
     try:
         if hub is not None:
-            hub.settings = {"HUB": {"ENABLED": True}, **LOOPBACK}
+            hub.settings = {"HUB": {"ENABLED": True}, **LOOPBACK, **(both or {})}
             keys = hub.run("hub", "")
             front.settings = {
+                **(both or {}),
                 "MODE": "cloud",
                 "HOSTED_API_URL": hub.url("/support/hub/api/v1"),
                 "HOSTED_API_KEY": keys["key"],
@@ -272,6 +276,8 @@ def helpdesk(mode: str, tmp: Path, engine: str, db_name: str) -> Iterator[Helpde
                 "HOSTED_TIMEOUT_SECONDS": 30,
             }
             hub.start_server()
+        elif both:
+            front.settings = dict(both)
         people = front.run("people")
         front.start_server()
         yield Helpdesk(mode, front, people, hub, keys)

@@ -142,6 +142,47 @@ def test_each_viewer_sees_what_their_role_on_their_site_allows(hub: dict[str, An
     assert body.json()["data"]["tickets"]["totalCount"] == 2
 
 
+AGENTS = "{ agents(first: 50) { edges { node { id name } } } }"
+ASSIGN = """mutation($id: ID!, $to: ID) { ticketAssign(input: {ticketId: $id, assigneeId: $to}) {
+  ticket { assignee { name } } errors { message code } } }"""
+
+
+def test_a_sites_agents_are_offered_and_assigned_its_tickets(hub: dict[str, Any]) -> None:
+    made = as_site(hub, "shop", "7", "customer", CREATE, variables={"subject": "Shop's"})
+    ticket = made["ticketCreate"]["ticket"]["id"]
+    as_site(hub, "shop", "51", "agent", TICKETS)  # seen once: made
+    as_site(hub, "blog", "52", "agent", TICKETS)
+    as_site(hub, "shop", "7", "customer", TICKETS)
+
+    offered = as_site(hub, "shop", "50", "agent", AGENTS)["agents"]["edges"]
+    names = {edge["node"]["name"]: edge["node"]["id"] for edge in offered}
+    assert {"Person 50", "Person 51"} <= names.keys(), names
+    assert "Hana Hub" not in names, "a site's agent sees the site's people, not the hub's staff"
+    assert "Person 52" not in names, "another site's agent offered"
+    assert "Person 7" not in names, "the site's customer offered as an agent"
+
+    given = as_site(
+        hub, "shop", "50", "agent", ASSIGN, variables={"id": ticket, "to": names["Person 51"]}
+    )
+    assert given["ticketAssign"] == {
+        "ticket": {"assignee": {"name": "Person 51"}},
+        "errors": [],
+    }
+    assigned = SitePerson.objects.get(site=site_of(hub, "shop"), remote_id="51").user_id
+    assert Ticket.objects.get(subject="Shop's").assignee_id == assigned
+
+    # Refused, changing nothing: another site's agent (not even visible to this site's agent)
+    # and the site's customer (no agent).
+    blog_agent = gid(SitePerson.objects.get(site=site_of(hub, "blog"), remote_id="52").user)
+    customer = gid(SitePerson.objects.get(site=site_of(hub, "shop"), remote_id="7").user)
+    for person, code in ((blog_agent, "NOT_FOUND"), (customer, "INVALID_ASSIGNEE")):
+        refused = as_site(
+            hub, "shop", "50", "agent", ASSIGN, variables={"id": ticket, "to": person}
+        )
+        assert refused["ticketAssign"]["errors"][0]["code"] == code, refused
+    assert Ticket.objects.get(subject="Shop's").assignee_id == assigned
+
+
 def test_a_sites_agent_cannot_administer_the_hub(hub: dict[str, Any]) -> None:
     secret = site_of(hub, "shop").signing_secret
     status, body = forwarded(hub["shop_key"], viewer(secret, "99", "admin"), DEPARTMENT)

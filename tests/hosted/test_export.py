@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,25 +21,6 @@ from tests.files import pdf, png, upload
 from tests.outbox.peers import HttpReceiver
 
 KEY = "esk_site_key"
-
-
-@pytest.fixture
-def receiver(settings: Any) -> Iterator[HttpReceiver]:
-    """A self-hosted site, and a real HTTP receiver standing for its hub."""
-    server = HttpReceiver()
-    server.start()
-    settings.ESCALATED = {
-        **settings.ESCALATED,
-        "MODE": "self_hosted",
-        "HOSTED_API_URL": server.url,
-        "HOSTED_API_KEY": KEY,
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,
-        "WEBHOOK_REQUIRE_HTTPS": False,
-    }
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _bodies(receiver: HttpReceiver) -> list[dict[str, Any]]:

@@ -99,6 +99,8 @@ class GuestMutations:
             ),
             attachments=input.attachments or (),
             client_ip=request.META.get("REMOTE_ADDR"),
+            # On a hub, a cloud-mode site's visitor opens the ticket in that site.
+            site=getattr(request, "escalated_site", None),
         )
         # The caller is that guest now: the payload shows the ticket as the guest sees it.
         request.escalated_guest = service.guest_authenticate(token)  # type: ignore[attr-defined]
