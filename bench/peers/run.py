@@ -771,7 +771,14 @@ def main() -> None:
         "--skip-prepare", action="store_true", help="reuse both databases as they are"
     )
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="Django's CONN_MAX_AGE on both sides (0, the default: connect for every request)",
+    )
     options = parser.parse_args()
+    os.environ["BENCH_PEER_CONN_MAX_AGE"] = str(options.conn_max_age)
 
     python = peer_python()
     if not options.skip_prepare:
@@ -878,7 +885,8 @@ def table(
 ) -> str:
     lines = [
         f"{options.tickets:,} tickets, {options.rounds} rounds x {options.requests} requests per "
-        f"page and side, gunicorn {WORKERS} sync workers each; load average "
+        f"page and side, gunicorn {WORKERS} sync workers each, CONN_MAX_AGE "
+        f"{options.conn_max_age}; load average "
         f"{load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end "
         f"(per round: {', '.join(f'{x:.1f}' for x in loads)})",
         "",

@@ -59,6 +59,8 @@ DATABASES = {
         "HOST": os.environ.get("PGHOST", "127.0.0.1"),
         "PORT": os.environ.get("PGPORT", "5432"),
         "USER": os.environ.get("PGUSER", "postgres"),
+        # 0 (Django's default): a new connection per request; run.py --conn-max-age sets both.
+        "CONN_MAX_AGE": int(os.environ.get("BENCH_PEER_CONN_MAX_AGE", "0")),
         "NAME": os.environ.get("BENCH_PEER_DB", "bench_15_peer_ours"),
     }
 }

@@ -14,11 +14,12 @@ validation, before anything runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from types import SimpleNamespace
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -28,6 +29,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -39,7 +41,6 @@ from graphql import (
     value_from_ast_untyped,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
-from strawberry.extensions import SchemaExtension
 
 from escalated.conf import escalated_settings
 from escalated.graphql.bounds import list_bound
@@ -216,7 +217,35 @@ def _is_list(definition: GraphQLField) -> bool:
     return isinstance(kind, GraphQLList)
 
 
+def _too_costly(cost: int, limit: int, node: OperationDefinitionNode) -> GraphQLError:
+    return GraphQLError(
+        f"This operation would cost {cost}, over the limit of {limit}: "
+        "ask for smaller pages or fewer nested lists.",
+        node,
+        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
+    )
+
+
+def cost_errors(
+    schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+) -> list[GraphQLError]:
+    """The document's operations that cost more than ``MAX_QUERY_COST`` with these variables
+    (page sizes can be variables), each as an error. A walk of the selections alone: no
+    validation pass is needed for it, so it runs on every request at little cost."""
+    limit = escalated_settings.MAX_QUERY_COST
+    default_page = escalated_settings.MAX_PAGE_SIZE
+    where = SimpleNamespace(schema=schema, document=document)
+    errors = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            cost = OperationCost(where, variables, default_page, limit).of(definition)
+            if cost > limit:
+                errors.append(_too_costly(cost, limit, definition))
+    return errors
+
+
 def cost_rule(variables: Mapping[str, Any]) -> type[ValidationRule]:
+    """The same limit as a validation rule, for checks that validate documents themselves."""
     limit = escalated_settings.MAX_QUERY_COST
     default_page = escalated_settings.MAX_PAGE_SIZE
 
@@ -224,38 +253,6 @@ def cost_rule(variables: Mapping[str, Any]) -> type[ValidationRule]:
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             cost = OperationCost(self.context, variables, default_page, limit).of(node)
             if cost > limit:
-                self.report_error(
-                    GraphQLError(
-                        f"This operation would cost {cost}, over the limit of {limit}: "
-                        "ask for smaller pages or fewer nested lists.",
-                        node,
-                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
-                    )
-                )
+                self.report_error(_too_costly(cost, limit, node))
 
     return QueryCostRule
-
-
-class QueryCostLimiter(SchemaExtension):
-    """Adds :func:`cost_rule`, made with this request's variables, to validation.
-
-    The limit bounds what a client can make the server do with a document of its own. The
-    support pages' operations are the package's own fixed documents (their context says
-    ``fixed_document``, or the document is one of them word for word, as a cloud-mode site
-    forwards its pages' operations): what they cost is decided when they are written, so they
-    skip it.
-    """
-
-    def on_operation(self) -> Iterator[None]:
-        from escalated.inertia.execute import is_fixed_document
-
-        context = self.execution_context
-        if getattr(context.context, "fixed_document", False) or is_fixed_document(
-            context.query, context.operation_name
-        ):
-            # The same text as a page's own operation (a cloud-mode site's page, forwarded).
-            yield
-            return
-        rule: Callable[..., Any] = cost_rule(context.variables or {})
-        context.validation_rules = (*context.validation_rules, rule)
-        yield

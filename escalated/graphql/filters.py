@@ -98,7 +98,11 @@ def apply_filter(
     queryset: QuerySet[Any],
     request: HttpRequest,
 ) -> QuerySet[Any]:
-    """``queryset`` narrowed by ``filterset``; a bad value is a GraphQL error naming the key."""
+    """``queryset`` narrowed by ``filterset``; a bad value is a GraphQL error naming the key.
+    No data narrows nothing and cannot be wrong, so it skips the FilterSet: building and
+    validating its form for nothing was several per cent of an unfiltered list's time."""
+    if not data:
+        return queryset
     bound = filterset(data, queryset=queryset, request=request)
     if not bound.is_valid():
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in bound.errors.items())

@@ -15,10 +15,8 @@ from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import (
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -28,13 +26,10 @@ from strawberry.utils.logging import StrawberryLogger
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from escalated.conf import escalated_settings
-from escalated.graphql.cost import QueryCostLimiter
 from escalated.graphql.delivery import DeliveryQueries
 from escalated.graphql.escalation import EscalationQueries
 from escalated.graphql.event_execution import SharedEventExecutionContext
 from escalated.graphql.inbound import InboundMutations, InboundQueries
-from escalated.graphql.input_rules import InputRules
-from escalated.graphql.introspection import IntrospectionPolicy
 from escalated.graphql.mutations.agents import AgentMutations
 from escalated.graphql.mutations.delivery import DeliveryMutations
 from escalated.graphql.mutations.escalation import EscalationMutations
@@ -51,6 +46,7 @@ from escalated.graphql.reports import ReportQueries
 from escalated.graphql.settings import SettingsMutations, SettingsQueries
 from escalated.graphql.sites import SiteMutations, SiteQueries
 from escalated.graphql.subscriptions import Subscription
+from escalated.graphql.validation import Validation
 
 Query = merge_types(
     "Query",
@@ -190,12 +186,9 @@ def build_schema() -> strawberry.Schema:
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         DjangoOptimizerExtension,
-        lambda: QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_QUERY_TOKENS),
-        QueryCostLimiter,
-        InputRules,
-        IntrospectionPolicy,
+        # Depth, aliases, introspection, input values, cost; the document-only part once per text.
+        Validation,
         # Operations recur (webhook bodies, pages, clients' fixed queries): parse each once.
         # Bounded LRU, keyed by the text and the token limit, so the limit still applies.
         lambda: ParserCache(maxsize=256),
