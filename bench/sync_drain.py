@@ -21,6 +21,9 @@ still be answering the last event sent before a pause). Events per second count 
 only. The CPU seconds each process spent meanwhile (from /proc) say who used the machine.
 
 The worker runs with ``--worker-args`` (e.g. ``"--duty-cycle 1 --nice 0"``: no pacing).
+``--hub-nice 10`` starts the hub's server and worker at niceness 10: on one machine, the nearest
+stand-in for a hub on another one (the site's processes get the CPU first; the hub applies in
+what they leave).
 """
 
 from __future__ import annotations
@@ -255,6 +258,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=0.5, help="Unsampled start of a window")
     parser.add_argument("--max-seconds", type=float, default=4 * 3600, help="Running time cap")
     parser.add_argument("--worker-args", default="", help="Extra escalated_worker arguments")
+    parser.add_argument("--hub-nice", type=int, default=0, help="Niceness of the hub's processes")
     parser.add_argument(
         "--target",
         choices=("hub", "acknowledger", "both", "none"),
@@ -277,12 +281,23 @@ def main() -> None:
     worker_args = args.worker_args.split()
     smtp = SmtpSink()
     smtp.start()
-    result: dict[str, Any] = {"engine": args.engine, "worker_args": worker_args}
+    result: dict[str, Any] = {
+        "engine": args.engine,
+        "worker_args": worker_args,
+        "hub_nice": args.hub_nice,
+    }
     saved = _restore(args.db_prefix) if args.from_saved else None
     prepared = (saved["hub"], saved["site"]) if saved else None
     with (
         tempfile.TemporaryDirectory() as tmp,
-        site_and_hub(Path(tmp), smtp.port, args.engine, args.db_prefix, prepared=prepared) as pair,
+        site_and_hub(
+            Path(tmp),
+            smtp.port,
+            args.engine,
+            args.db_prefix,
+            prepared=prepared,
+            hub_nice=args.hub_nice,
+        ) as pair,
     ):
         assert pair.site.worker is not None
         pair.site.worker.terminate()

@@ -343,8 +343,9 @@ OUTBOX = {
         0.5,
         _share,
         "Share of its time escalated_worker spends sending while a backlog lasts: after a batch "
-        "that took t seconds it rests t x (1 - share) / share, so a long backlog (a hub coming "
-        "back) drains beside the site's requests instead of taking a core from them. 1: no rest.",
+        "in which it worked t seconds (not counting its waits on the peers' answers) it rests "
+        "t x (1 - share) / share, so a long backlog (a hub coming back) drains beside the site's "
+        "requests instead of taking a core from them. 1: no rest.",
     ),
     "WORKER_NICE": Option(
         10,

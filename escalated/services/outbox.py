@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -101,6 +102,9 @@ class Report:
     retrying: int = 0
     failed: int = 0
     keys: list[str] = field(default_factory=list)
+    # Seconds spent waiting on the peers' answers (the mail server, the hub): time in which
+    # this process used no CPU, which the worker's pacing does not count as work.
+    waited: float = 0.0
 
     @property
     def attempted(self) -> int:
@@ -111,6 +115,7 @@ class Report:
         self.retrying += other.retrying
         self.failed += other.failed
         self.keys += other.keys
+        self.waited += other.waited
 
 
 def _options() -> dict[str, Any]:
@@ -297,7 +302,7 @@ def deliver(
     sent: dict[int | None, list[Delivery]] = {}  # successes recorded at the end, by status
     try:
         for row in claim(keys=keys, limit=limit, now=now):
-            outcome = attempt(row, now=now, jitter=jitter, record=sent)
+            outcome = attempt(row, now=now, jitter=jitter, record=sent, report=report)
             setattr(report, outcome, getattr(report, outcome) + 1)
             report.keys.append(row.idempotency_key)
     finally:
@@ -343,10 +348,12 @@ def attempt(
     now: datetime | None = None,
     jitter: Callable[[], float] | None = None,
     record: dict[int | None, list[Delivery]] | None = None,
+    report: Report | None = None,
 ) -> str:
     """Send one claimed row; return "delivered", "retrying" or "failed". With ``record``, a
     success of a channel whose receiver deduplicates is added there (by status code) for the
-    caller to record with the rest of its batch, instead of being recorded now."""
+    caller to record with the rest of its batch, instead of being recorded now. With
+    ``report``, the time the send took is added to its ``waited``."""
     channel = _channel(row.kind)
     try:
         content = row.content
@@ -354,7 +361,12 @@ def attempt(
             content = channel.build(row)
             if channel.stores_content:
                 _owned(row).update(content=content)
-        status_code = channel.send(row, content)
+        began = time.monotonic()
+        try:
+            status_code = channel.send(row, content)
+        finally:
+            if report is not None:
+                report.waited += time.monotonic() - began
     except DeliveryError as error:
         return _failed(row, str(error), error.status_code, error.permanent, now, jitter)
     except Exception as error:

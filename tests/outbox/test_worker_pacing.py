@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -41,3 +42,38 @@ def test_the_settings_refuse_a_duty_cycle_or_niceness_out_of_range(settings: Any
     assert OUTBOX["WORKER_DUTY_CYCLE"].check(0.5) is None
     assert OUTBOX["WORKER_NICE"].check(20) is not None
     assert OUTBOX["WORKER_NICE"].check(10) is None
+
+
+def test_the_time_spent_waiting_on_a_slow_peer_is_reported_apart_from_the_work(
+    receiver: Any, db: Any
+) -> None:
+    """The worker rests in proportion to its own work, not to the peer's: a slow hub or mail
+    server makes it wait, which takes no CPU from the site's requests."""
+    from escalated.models import Delivery, DeliveryKind, DeliveryStatus, Webhook
+    from escalated.services import outbox
+    from escalated.services import tickets as service
+    from tests.conftest import make_user
+
+    ticket = service.ticket_create(actor=make_user("cora"), subject="Slow peer")
+    hook = Webhook.objects.create(url=receiver.url, secret="s" * 20)
+    Delivery.objects.all().delete()
+    Delivery.objects.bulk_create(
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event="ticket.updated",
+            ticket=ticket,
+            webhook=hook,
+            recipient=receiver.url,
+        )
+        for _ in range(3)
+    )
+    receiver.delay = 0.2
+
+    began = time.monotonic()
+    report = outbox.deliver()
+    took = time.monotonic() - began
+
+    assert report.delivered == 3 and len(receiver.calls) == 3
+    assert report.waited >= 3 * 0.2
+    assert report.waited <= took
+    assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
