@@ -228,6 +228,12 @@ def main() -> None:
     parser.add_argument(
         "--http", action="store_true", help="POST to the hub's real server instead (no counts)"
     )
+    parser.add_argument(
+        "--pool",
+        action="store_true",
+        help="With --http: the hub server keeps a pool of connections (Django's default: a new "
+        "connection for every request)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -242,6 +248,8 @@ def main() -> None:
         return
 
     from tests.hosted.instances import LOOPBACK, OUTBOX, Instance
+
+    os.environ["ESCALATED_INSTANCE_DB_POOL"] = "1" if args.pool else "0"
 
     saved = Path(tempfile.gettempdir()) / f"{args.db_prefix}-events.json"
     with tempfile.TemporaryDirectory() as tmp:
