@@ -347,6 +347,14 @@ OUTBOX = {
         "t x (1 - share) / share, so a long backlog (a hub coming back) drains beside the site's "
         "requests instead of taking a core from them. 1: no rest.",
     ),
+    "WORKER_PACED_KINDS": Option(
+        ["hub", "site"],
+        _list_of("email", "webhook", "hub", "site"),
+        "The delivery kinds WORKER_DUTY_CYCLE paces: while their rest lasts, escalated_worker "
+        "sends only the other kinds. Default: the sync pushes (a site's events to its hub, a "
+        "hub's changes back to a site), whose backlogs run to thousands; emails and webhooks are "
+        "not held back by them.",
+    ),
     "WORKER_NICE": Option(
         10,
         _niceness,

@@ -105,6 +105,13 @@ class Report:
     # Seconds spent waiting on the peers' answers (the mail server, the hub): time in which
     # this process used no CPU, which the worker's pacing does not count as work.
     waited: float = 0.0
+    kinds: dict[str, int] = field(default_factory=dict)  # rows attempted, by kind
+
+    def share_of(self, kinds: Iterable[str]) -> float:
+        """The share of the attempted rows that are of these kinds."""
+        if not self.attempted:
+            return 0.0
+        return sum(self.kinds.get(kind, 0) for kind in kinds) / self.attempted
 
     @property
     def attempted(self) -> int:
@@ -116,6 +123,8 @@ class Report:
         self.failed += other.failed
         self.keys += other.keys
         self.waited += other.waited
+        for kind, count in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0) + count
 
 
 def _options() -> dict[str, Any]:
@@ -244,9 +253,14 @@ background = BackgroundSender()
 
 
 def claim(
-    *, keys: Iterable[str] | None = None, limit: int | None = None, now: datetime | None = None
+    *,
+    keys: Iterable[str] | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+    skip_kinds: Iterable[str] = (),
 ) -> list[Delivery]:
-    """Take up to ``limit`` due rows (of ``keys``, if given) for this worker, oldest due first."""
+    """Take up to ``limit`` due rows (of ``keys``, if given; none of ``skip_kinds``) for this
+    worker, oldest due first."""
     now = now or timezone.now()
     options = _options()
     limit = limit or options["BATCH_SIZE"]
@@ -256,6 +270,9 @@ def claim(
     )
     if keys is not None:
         due = due.filter(idempotency_key__in=list(keys))
+    skip_kinds = list(skip_kinds)
+    if skip_kinds:
+        due = due.exclude(kind__in=skip_kinds)
     due = due.exclude(_waits_for_predecessor())
     with transaction.atomic():
         ids = list(
@@ -296,15 +313,18 @@ def deliver(
     limit: int | None = None,
     now: datetime | None = None,
     jitter: Callable[[], float] | None = None,
+    skip_kinds: Iterable[str] = (),
 ) -> Report:
-    """Claim one batch of due rows and attempt each; report what happened."""
+    """Claim one batch of due rows (none of ``skip_kinds``) and attempt each; report what
+    happened."""
     report = Report()
     sent: dict[int | None, list[Delivery]] = {}  # successes recorded at the end, by status
     try:
-        for row in claim(keys=keys, limit=limit, now=now):
+        for row in claim(keys=keys, limit=limit, now=now, skip_kinds=skip_kinds):
             outcome = attempt(row, now=now, jitter=jitter, record=sent, report=report)
             setattr(report, outcome, getattr(report, outcome) + 1)
             report.keys.append(row.idempotency_key)
+            report.kinds[row.kind] = report.kinds.get(row.kind, 0) + 1
     finally:
         _record_sent(sent, now)
     return report
