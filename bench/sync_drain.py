@@ -21,6 +21,13 @@ still be answering the last event sent before a pause). Events per second count 
 only. The CPU seconds each process spent meanwhile (from /proc) say who used the machine.
 
 The worker runs with ``--worker-args`` (e.g. ``"--duty-cycle 1 --nice 0"``: no pacing).
+Both instances keep a small pool of PostgreSQL connections (Django's ``"pool"`` option, with
+psycopg_pool), as a production server would; ``--no-pool`` is Django's default, a new
+connection and a cold backend for every request, which makes the hub's apply several times
+slower (bench/hub_apply.py --http).
+``--hub-nice 10`` starts the hub's server and worker at niceness 10: on one machine, the nearest
+stand-in for a hub on another one (the site's processes get the CPU first; the hub applies in
+what they leave).
 """
 
 from __future__ import annotations
@@ -256,6 +263,12 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=4 * 3600, help="Running time cap")
     parser.add_argument("--worker-args", default="", help="Extra escalated_worker arguments")
     parser.add_argument(
+        "--no-pool",
+        action="store_true",
+        help="Django's default: a new PostgreSQL connection for every request",
+    )
+    parser.add_argument("--hub-nice", type=int, default=0, help="Niceness of the hub's processes")
+    parser.add_argument(
         "--target",
         choices=("hub", "acknowledger", "both", "none"),
         default="hub",
@@ -275,14 +288,27 @@ def main() -> None:
     # Stopped with SIGTERM, still stop the servers and workers this started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     worker_args = args.worker_args.split()
+    os.environ["ESCALATED_INSTANCE_DB_POOL"] = "0" if args.no_pool else "1"
     smtp = SmtpSink()
     smtp.start()
-    result: dict[str, Any] = {"engine": args.engine, "worker_args": worker_args}
+    result: dict[str, Any] = {
+        "engine": args.engine,
+        "worker_args": worker_args,
+        "hub_nice": args.hub_nice,
+        "connection_pool": not args.no_pool,
+    }
     saved = _restore(args.db_prefix) if args.from_saved else None
     prepared = (saved["hub"], saved["site"]) if saved else None
     with (
         tempfile.TemporaryDirectory() as tmp,
-        site_and_hub(Path(tmp), smtp.port, args.engine, args.db_prefix, prepared=prepared) as pair,
+        site_and_hub(
+            Path(tmp),
+            smtp.port,
+            args.engine,
+            args.db_prefix,
+            prepared=prepared,
+            hub_nice=args.hub_nice,
+        ) as pair,
     ):
         assert pair.site.worker is not None
         pair.site.worker.terminate()

@@ -343,8 +343,17 @@ OUTBOX = {
         0.5,
         _share,
         "Share of its time escalated_worker spends sending while a backlog lasts: after a batch "
-        "that took t seconds it rests t x (1 - share) / share, so a long backlog (a hub coming "
-        "back) drains beside the site's requests instead of taking a core from them. 1: no rest.",
+        "in which it worked t seconds (not counting its waits on the peers' answers) it rests "
+        "t x (1 - share) / share, so a long backlog (a hub coming back) drains beside the site's "
+        "requests instead of taking a core from them. 1: no rest.",
+    ),
+    "WORKER_PACED_KINDS": Option(
+        ["hub", "site"],
+        _list_of("email", "webhook", "hub", "site"),
+        "The delivery kinds WORKER_DUTY_CYCLE paces: while their rest lasts, escalated_worker "
+        "sends only the other kinds. Default: the sync pushes (a site's events to its hub, a "
+        "hub's changes back to a site), whose backlogs run to thousands; emails and webhooks are "
+        "not held back by them.",
     ),
     "WORKER_NICE": Option(
         10,

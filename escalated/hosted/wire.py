@@ -399,7 +399,10 @@ def apply_change(
     snapshot = payload["ticket"]
     for name in payload.get("changed", ()):
         if name in SYNCED_FIELDS and _later(clocks.get(name), at, wins_ties=wins_ties):
-            ticket = _set_field(ticket, name, snapshot[name], actor)
+            # Often equal already (the status a reply moved here as it did there): then the
+            # service would only lock the row again to change nothing.
+            if getattr(ticket, name) != snapshot[name]:
+                ticket = _set_field(ticket, name, snapshot[name], actor)
             moved[name] = data["timestamp"]
     for tag in payload.get("tags_added", ()):
         if _later(clocks.get(f"tag:{tag['slug']}"), at, wins_ties=wins_ties):
@@ -433,14 +436,14 @@ def _apply_reply(
     body = str(reply.get("body", ""))
     files = incoming_files(payload)
     if reply.get("internal"):
-        service.ticket_note_add(ticket=ticket, author=author, body=body, attachments=files)
+        added = service.ticket_note_add(ticket=ticket, author=author, body=body, attachments=files)
     else:
         if ticket.status == Status.CLOSED:
             ticket = service.ticket_status_change(
                 ticket=ticket, actor=actor, status=Status.REOPENED, follow_transitions=False
             )
-        service.ticket_reply(ticket=ticket, author=author, body=body, attachments=files)
-    ticket = Ticket.objects.get(pk=ticket.pk)
+        added = service.ticket_reply(ticket=ticket, author=author, body=body, attachments=files)
+    ticket = added.ticket  # the service's locked copy, as it saved it
     keep_ours = "status" not in payload.get("changed", ()) or not _later(
         clocks.get("status"), at, wins_ties=wins_ties
     )

@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -101,6 +102,16 @@ class Report:
     retrying: int = 0
     failed: int = 0
     keys: list[str] = field(default_factory=list)
+    # Seconds spent waiting on the peers' answers (the mail server, the hub): time in which
+    # this process used no CPU, which the worker's pacing does not count as work.
+    waited: float = 0.0
+    kinds: dict[str, int] = field(default_factory=dict)  # rows attempted, by kind
+
+    def share_of(self, kinds: Iterable[str]) -> float:
+        """The share of the attempted rows that are of these kinds."""
+        if not self.attempted:
+            return 0.0
+        return sum(self.kinds.get(kind, 0) for kind in kinds) / self.attempted
 
     @property
     def attempted(self) -> int:
@@ -111,6 +122,9 @@ class Report:
         self.retrying += other.retrying
         self.failed += other.failed
         self.keys += other.keys
+        self.waited += other.waited
+        for kind, count in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0) + count
 
 
 def _options() -> dict[str, Any]:
@@ -239,9 +253,14 @@ background = BackgroundSender()
 
 
 def claim(
-    *, keys: Iterable[str] | None = None, limit: int | None = None, now: datetime | None = None
+    *,
+    keys: Iterable[str] | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+    skip_kinds: Iterable[str] = (),
 ) -> list[Delivery]:
-    """Take up to ``limit`` due rows (of ``keys``, if given) for this worker, oldest due first."""
+    """Take up to ``limit`` due rows (of ``keys``, if given; none of ``skip_kinds``) for this
+    worker, oldest due first."""
     now = now or timezone.now()
     options = _options()
     limit = limit or options["BATCH_SIZE"]
@@ -251,6 +270,9 @@ def claim(
     )
     if keys is not None:
         due = due.filter(idempotency_key__in=list(keys))
+    skip_kinds = list(skip_kinds)
+    if skip_kinds:
+        due = due.exclude(kind__in=skip_kinds)
     due = due.exclude(_waits_for_predecessor())
     with transaction.atomic():
         ids = list(
@@ -291,15 +313,18 @@ def deliver(
     limit: int | None = None,
     now: datetime | None = None,
     jitter: Callable[[], float] | None = None,
+    skip_kinds: Iterable[str] = (),
 ) -> Report:
-    """Claim one batch of due rows and attempt each; report what happened."""
+    """Claim one batch of due rows (none of ``skip_kinds``) and attempt each; report what
+    happened."""
     report = Report()
     sent: dict[int | None, list[Delivery]] = {}  # successes recorded at the end, by status
     try:
-        for row in claim(keys=keys, limit=limit, now=now):
-            outcome = attempt(row, now=now, jitter=jitter, record=sent)
+        for row in claim(keys=keys, limit=limit, now=now, skip_kinds=skip_kinds):
+            outcome = attempt(row, now=now, jitter=jitter, record=sent, report=report)
             setattr(report, outcome, getattr(report, outcome) + 1)
             report.keys.append(row.idempotency_key)
+            report.kinds[row.kind] = report.kinds.get(row.kind, 0) + 1
     finally:
         _record_sent(sent, now)
     return report
@@ -343,10 +368,12 @@ def attempt(
     now: datetime | None = None,
     jitter: Callable[[], float] | None = None,
     record: dict[int | None, list[Delivery]] | None = None,
+    report: Report | None = None,
 ) -> str:
     """Send one claimed row; return "delivered", "retrying" or "failed". With ``record``, a
     success of a channel whose receiver deduplicates is added there (by status code) for the
-    caller to record with the rest of its batch, instead of being recorded now."""
+    caller to record with the rest of its batch, instead of being recorded now. With
+    ``report``, the time the send took is added to its ``waited``."""
     channel = _channel(row.kind)
     try:
         content = row.content
@@ -354,7 +381,12 @@ def attempt(
             content = channel.build(row)
             if channel.stores_content:
                 _owned(row).update(content=content)
-        status_code = channel.send(row, content)
+        began = time.monotonic()
+        try:
+            status_code = channel.send(row, content)
+        finally:
+            if report is not None:
+                report.waited += time.monotonic() - began
     except DeliveryError as error:
         return _failed(row, str(error), error.status_code, error.permanent, now, jitter)
     except Exception as error:

@@ -185,5 +185,7 @@ def site_seen(site: Site) -> None:
     """Note that the site delivered an event (at most once a minute: one write, not one per
     event)."""
     now = timezone.now()
+    if site.last_seen_at is not None and site.last_seen_at >= now - SEEN_EVERY:
+        return  # fresh in the row just read: no statement at all
     stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - SEEN_EVERY)
     Site.objects.filter(stale, pk=site.pk).update(last_seen_at=now)

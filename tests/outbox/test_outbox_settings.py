@@ -26,6 +26,7 @@ def test_defaults() -> None:
         "LEASE_SECONDS": 300,
         "SMTP_TIMEOUT_SECONDS": 10,
         "WORKER_DUTY_CYCLE": 0.5,
+        "WORKER_PACED_KINDS": ["hub", "site"],
         "WORKER_NICE": 10,
     }
     assert set(escalated_settings.NOTIFICATIONS.values()) == {True}

@@ -190,3 +190,60 @@ def test_a_running_worker_sends_new_rows_and_stops_cleanly_on_sigterm(
     assert code == 0, output
     assert "delivered 1, retrying 0, failed 0" in output
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_a_paced_worker_holds_back_the_hubs_events_but_not_the_webhooks_beside_them(
+    billing: Department, receiver: HttpReceiver, settings: Any
+) -> None:
+    """A real worker, one row a batch, working a thousandth of the time: after each hub event it
+    rests (999 times that batch's work), and meanwhile it sends every due webhook."""
+    settings.ESCALATED = {
+        **settings.ESCALATED,
+        "MODE": "synced",
+        "HOSTED_API_URL": receiver.url,
+        "HOSTED_API_KEY": "esk_site_key",
+        "HOSTED_SIGNING_SECRET": "hub-signing-secret-0123456789",
+        "OUTBOX": {"DELIVERY": "worker"},
+    }
+    ticket = service.ticket_create(actor=make_user("cora"), subject="Backlog", department=billing)
+    hook = Webhook.objects.create(url=receiver.url, secret="s" * 20)
+    Delivery.objects.all().delete()
+    Delivery.objects.bulk_create(
+        Delivery(
+            kind=DeliveryKind.HUB,
+            event="reply.created",
+            ticket=ticket,
+            recipient=receiver.url,
+            sequence=n,
+            payload={"event_id": f"e{n}"},
+        )
+        for n in range(1, 4)
+    )
+    Delivery.objects.bulk_create(
+        Delivery(
+            kind=DeliveryKind.WEBHOOK,
+            event="ticket.updated",
+            ticket=ticket,
+            webhook=hook,
+            recipient=receiver.url,
+        )
+        for _ in range(5)
+    )
+    pacing = ["--batch-size", "1", "--duty-cycle", "0.001", "--nice", "0"]
+    worker = _start(
+        ["-m", "django", "escalated_worker", "--interval", "0.1", *pacing], _env(settings)
+    )
+
+    def sent(kind: str) -> int:
+        return Delivery.objects.filter(kind=kind, status=DeliveryStatus.DELIVERED).count()
+
+    try:
+        assert wait_until(lambda: sent(DeliveryKind.WEBHOOK) == 5, timeout=60), "no webhooks"
+        hub_sent = sent(DeliveryKind.HUB)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code, output = _finish(worker, timeout=30)
+
+    assert code == 0, output
+    assert hub_sent < 3, "the hub's events were not paced"
+    assert hub_sent >= 1

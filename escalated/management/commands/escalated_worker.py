@@ -5,12 +5,17 @@ Run any number side by side (on PostgreSQL they claim rows with SKIP LOCKED and 
 twice). ``--once`` sends what is due and exits, for cron; without it the worker keeps polling
 until SIGTERM or Ctrl-C, finishing the batch in hand first.
 
-While a backlog lasts the polling worker paces itself: after a batch that took ``t`` seconds
-(claiming, sending, waiting on the peer, recording) it rests ``t x (1 - d) / d`` for a duty
-cycle ``d`` (``OUTBOX["WORKER_DUTY_CYCLE"]``, ``--duty-cycle``), and it runs at a lower CPU
-priority (``OUTBOX["WORKER_NICE"]``, ``--nice``). Both keep a long backlog (a hub that comes
-back after an outage, a bulk action's mail) from taking the CPU the site's requests need on the
-same machine. ``--once`` (cron) does not rest between batches.
+While a backlog lasts the polling worker paces itself: after a batch in which it worked ``t``
+seconds (claiming, building, recording: the batch's time less the time it waited on the peers'
+answers, when it used no CPU) it rests ``t x (1 - d) / d`` for a duty cycle ``d``
+(``OUTBOX["WORKER_DUTY_CYCLE"]``, ``--duty-cycle``), and it runs at a lower CPU priority
+(``OUTBOX["WORKER_NICE"]``, ``--nice``). Both keep a long backlog (a hub that comes back after
+an outage, a bulk action's mail) from taking the CPU the site's requests need on the same
+machine; not counting the waits keeps a slow peer (a hub applying each event through its
+services) from halving the drain for no CPU saved. The rest holds back only the kinds of
+``OUTBOX["WORKER_PACED_KINDS"]`` (by default the sync pushes, ``hub`` and ``site``), in
+proportion to their share of the batch: emails and webhooks keep going meanwhile.
+``--once`` (cron) does not rest between batches.
 """
 
 from __future__ import annotations
@@ -82,18 +87,25 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         if options["verbosity"] >= 1:
             self.stdout.write("escalated_worker: sending outbox deliveries (Ctrl-C stops)")
+        paced = tuple(settings["WORKER_PACED_KINDS"]) if duty < 1 else ()
+        resting_until = 0.0  # the paced kinds wait until then; the others go on
         while not stop.is_set():
             began = time.monotonic()
             close_old_connections()
-            report = outbox.deliver(limit=options["batch_size"])
+            resting = paced if began < resting_until else ()
+            report = outbox.deliver(limit=options["batch_size"], skip_kinds=resting)
             processed = inbound_process_pending()
             if report.attempted:
                 self._summary(report, options["verbosity"])
             self._inbound(processed, options["verbosity"])
+            share = report.share_of(paced)
+            if share:
+                # The paced kinds' part of the batch's work: the peers' answers not counted.
+                worked = (time.monotonic() - began - report.waited) * share
+                resting_until = time.monotonic() + rest_after(worked, duty)
             if not (report.attempted or processed):
-                stop.wait(options["interval"])
-            elif duty < 1:
-                stop.wait(rest_after(time.monotonic() - began, duty))
+                left = resting_until - time.monotonic()
+                stop.wait(min(options["interval"], left) if left > 0 else options["interval"])
         close_old_connections()
 
     def _inbound(self, processed: int, verbosity: int) -> None:
