@@ -25,9 +25,20 @@ Both instances keep a small pool of PostgreSQL connections (Django's ``"pool"`` 
 psycopg_pool), as a production server would; ``--no-pool`` is Django's default, a new
 connection and a cold backend for every request, which makes the hub's apply several times
 slower (bench/hub_apply.py --http).
-``--hub-nice 10`` starts the hub's server and worker at niceness 10: on one machine, the nearest
-stand-in for a hub on another one (the site's processes get the CPU first; the hub applies in
-what they leave).
+``--hub-nice 10`` starts the hub's server and worker at niceness 10: the site's processes get the
+CPU first, and the hub applies in what they leave.
+
+Two machines on one: ``--site-pg-port``/``--hub-pg-port`` put each database on its own PostgreSQL
+server (a cluster of its own, e.g. ``pg_createcluster 15 benchhub --port 5434``), and
+``--site-cpus``/``--hub-cpus`` pin each side to its own CPUs: the site's server, worker,
+PostgreSQL server and this script (the sampler, standing in for the site's users) on one set,
+the hub's server, worker and PostgreSQL server on the other. That is the deployment the target
+is about, a hub on a machine of its own, short of a second machine.
+
+``--rate 10`` times ten requests a second instead of back to back. Back to back keeps the site's
+server busy all the time, and the worker, a lower priority than the server by design, then
+drains only in what the machine has left: on one CPU, almost nothing. A site serving its users
+at a steady rate leaves it room.
 """
 
 from __future__ import annotations
@@ -49,7 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this folder comes first on the path, and its queue/ would hide the stdlib's.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p).resolve() != Path(__file__).parent)]
 
-from tests.hosted.instances import Instance, Pair, site_and_hub  # noqa: E402
+from tests.hosted.instances import Instance, Pair, Placement, site_and_hub  # noqa: E402
 from tests.outbox.peers import SmtpSink  # noqa: E402
 
 QUEUE = "{ tickets(first: 25) { edges { node { reference subject status priority } } } }"
@@ -153,8 +164,10 @@ def _interleaved(
     settle: float,
     worker_args: list[str],
     max_seconds: float,
+    rate: float | None,
 ) -> dict[str, Any]:
-    """Drain with the worker alternately paused and running; latency samples of each."""
+    """Drain with the worker alternately paused and running; latency samples of each, taken
+    back to back, or ``rate`` requests a second."""
     for _ in range(20):  # warm the server up
         _latency(pair)
     pair.site.start_worker(*worker_args)
@@ -170,12 +183,18 @@ def _interleaved(
     start = time.perf_counter()
     running = False
     worker.send_signal(signal.SIGSTOP)
+    next_request = time.perf_counter()
     while True:
         running = not running
         worker.send_signal(signal.SIGCONT if running else signal.SIGSTOP)
         began = time.perf_counter()
         window = windows[1] if running else windows[0]
         while (now := time.perf_counter()) - began < window:
+            if rate:  # the next request at its slot; one that falls behind starts a new schedule
+                if next_request > now:
+                    time.sleep(next_request - now)
+                    now = time.perf_counter()
+                next_request = max(next_request, now - 1 / rate) + 1 / rate
             sample = _latency(pair)
             if sample is None:
                 errors["draining" if running else "idle"] += 1
@@ -195,6 +214,7 @@ def _interleaved(
     idle_summary, draining_summary = _summary(idle), _summary(draining)
     sent = events - status["backlog"]
     return {
+        "sampling": f"{rate} requests/s" if rate else "back to back",
         "events_sent": sent,
         "running_seconds": round(running_seconds, 1),
         "wall_seconds": round(wall, 1),
@@ -209,16 +229,39 @@ def _interleaved(
     }
 
 
-def _psql(sql: str) -> None:
+def _psql(sql: str, port: int | None = None) -> Any:
     import psycopg
 
     with psycopg.connect(
         host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=port or int(os.environ.get("PGPORT", "5432")),
         user=os.environ.get("PGUSER", "postgres"),
         dbname="postgres",
         autocommit=True,
     ) as connection:
-        connection.execute(sql)
+        cursor = connection.execute(sql)
+        return cursor.fetchall() if cursor.description else None
+
+
+def _pin_postgres(port: int, cpus: frozenset[int]) -> None:
+    """Pin a local PostgreSQL server (its postmaster and running processes) to ``cpus``; the
+    backends it forks later inherit the postmaster's affinity."""
+    data = Path(_psql("SHOW data_directory", port)[0][0])
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    os.sched_setaffinity(postmaster, cpus)
+    for pid in (int(name) for name in os.listdir("/proc") if name.isdigit()):
+        try:  # a process may end while this looks
+            if (
+                int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                == postmaster
+            ):
+                os.sched_setaffinity(pid, cpus)
+        except (OSError, ValueError, IndexError):
+            continue
+
+
+def _cpus(text: str | None) -> frozenset[int] | None:
+    return frozenset(int(cpu) for cpu in text.split(",")) if text else None
 
 
 def _saved_file(prefix: str) -> Path:
@@ -233,9 +276,10 @@ def _save(pair: Pair, prefix: str, about: dict[str, Any]) -> None:
     pair.hub.worker.wait()
     pair.site.stop_server()
     pair.hub.stop_server()
-    for role in ("site", "hub"):
-        _psql(f'DROP DATABASE IF EXISTS "{prefix}_{role}_saved"')
-        _psql(f'CREATE DATABASE "{prefix}_{role}_saved" TEMPLATE "{prefix}_{role}"')
+    for instance in (pair.site, pair.hub):
+        role, port = instance.name, instance.placement.pg_port
+        _psql(f'DROP DATABASE IF EXISTS "{prefix}_{role}_saved"', port)
+        _psql(f'CREATE DATABASE "{prefix}_{role}_saved" TEMPLATE "{prefix}_{role}"', port)
     people = {"hub": pair.hub_people, "site": pair.site_people, **about}
     _saved_file(prefix).write_text(json.dumps(people))
     pair.site.start_server()
@@ -243,10 +287,10 @@ def _save(pair: Pair, prefix: str, about: dict[str, Any]) -> None:
     pair.hub.start_worker()
 
 
-def _restore(prefix: str) -> dict[str, Any]:
-    for role in ("site", "hub"):
-        _psql(f'DROP DATABASE IF EXISTS "{prefix}_{role}" WITH (FORCE)')
-        _psql(f'CREATE DATABASE "{prefix}_{role}" TEMPLATE "{prefix}_{role}_saved"')
+def _restore(prefix: str, ports: dict[str, int | None]) -> dict[str, Any]:
+    for role, port in ports.items():
+        _psql(f'DROP DATABASE IF EXISTS "{prefix}_{role}" WITH (FORCE)', port)
+        _psql(f'CREATE DATABASE "{prefix}_{role}" TEMPLATE "{prefix}_{role}_saved"', port)
     saved: dict[str, Any] = json.loads(_saved_file(prefix).read_text())
     return saved
 
@@ -263,11 +307,21 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=4 * 3600, help="Running time cap")
     parser.add_argument("--worker-args", default="", help="Extra escalated_worker arguments")
     parser.add_argument(
+        "--rate",
+        type=float,
+        help="Requests per second of the latency sampler (default: back to back)",
+    )
+    parser.add_argument(
         "--no-pool",
         action="store_true",
         help="Django's default: a new PostgreSQL connection for every request",
     )
     parser.add_argument("--hub-nice", type=int, default=0, help="Niceness of the hub's processes")
+    for role in ("site", "hub"):
+        parser.add_argument(
+            f"--{role}-pg-port", type=int, help=f"The PostgreSQL server of the {role}'s database"
+        )
+        parser.add_argument(f"--{role}-cpus", help=f"CPUs the {role} may use, e.g. 0 or 0,1")
     parser.add_argument(
         "--target",
         choices=("hub", "acknowledger", "both", "none"),
@@ -288,6 +342,13 @@ def main() -> None:
     # Stopped with SIGTERM, still stop the servers and workers this started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     worker_args = args.worker_args.split()
+    site = Placement(args.site_pg_port, _cpus(args.site_cpus))
+    hub = Placement(args.hub_pg_port, _cpus(args.hub_cpus), args.hub_nice)
+    for placement in (site, hub):
+        if placement.pg_port and placement.cpus:
+            _pin_postgres(placement.pg_port, placement.cpus)
+    if site.cpus:  # the sampler and the mail sink are the site's users and its mail server
+        os.sched_setaffinity(0, site.cpus)
     os.environ["ESCALATED_INSTANCE_DB_POOL"] = "0" if args.no_pool else "1"
     smtp = SmtpSink()
     smtp.start()
@@ -296,8 +357,11 @@ def main() -> None:
         "worker_args": worker_args,
         "hub_nice": args.hub_nice,
         "connection_pool": not args.no_pool,
+        "site": {"pg_port": site.pg_port, "cpus": args.site_cpus},
+        "hub": {"pg_port": hub.pg_port, "cpus": args.hub_cpus},
     }
-    saved = _restore(args.db_prefix) if args.from_saved else None
+    ports = {"site": site.pg_port, "hub": hub.pg_port}
+    saved = _restore(args.db_prefix, ports) if args.from_saved else None
     prepared = (saved["hub"], saved["site"]) if saved else None
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -307,7 +371,8 @@ def main() -> None:
             args.engine,
             args.db_prefix,
             prepared=prepared,
-            hub_nice=args.hub_nice,
+            hub_placement=hub,
+            site_placement=site,
         ) as pair,
     ):
         assert pair.site.worker is not None
@@ -334,7 +399,9 @@ def main() -> None:
 
         windows = (args.idle_window, args.drain_window)
         if args.target in ("hub", "both"):
-            to_hub = _interleaved(pair, events, windows, args.settle, worker_args, args.max_seconds)
+            to_hub = _interleaved(
+                pair, events, windows, args.settle, worker_args, args.max_seconds, args.rate
+            )
             hub, site = pair.hub.run("digest"), pair.site.run("digest")
             to_hub.update(hub_received=hub["received"], same_digest=hub["digest"] == site["digest"])
             result["to_the_hub"] = to_hub
@@ -345,7 +412,7 @@ def main() -> None:
             acknowledger = Acknowledger(pair.hub.port)
             try:
                 to_acknowledger = _interleaved(
-                    pair, events, windows, args.settle, worker_args, args.max_seconds
+                    pair, events, windows, args.settle, worker_args, args.max_seconds, args.rate
                 )
             finally:
                 acknowledger.stop()

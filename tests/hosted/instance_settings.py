@@ -34,7 +34,8 @@ else:
         }
     }
 
-# Each instance keeps its uploads in its own folder beside its logs.
+# Each instance keeps its uploads (attachments) in its own folder beside its logs, as two
+# machines would.
 MEDIA_ROOT = os.environ.get("ESCALATED_INSTANCE_MEDIA", "")
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 ESCALATED = json.loads(os.environ.get("ESCALATED_INSTANCE_SETTINGS", "{}"))
@@ -49,5 +50,3 @@ EMAIL_HOST = "127.0.0.1"
 EMAIL_PORT = int(os.environ.get("ESCALATED_INSTANCE_SMTP_PORT", "25"))
 EMAIL_TIMEOUT = 5
 DEFAULT_FROM_EMAIL = "help@support.example.com"
-# Each instance keeps its attachments in its own folder, as two machines would.
-MEDIA_ROOT = os.environ.get("ESCALATED_INSTANCE_MEDIA", "")

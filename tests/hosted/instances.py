@@ -44,6 +44,17 @@ def _listener(port: int = 0) -> socket.socket:
     return listener
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where an instance's processes run, so one machine can stand in for two: the PostgreSQL
+    server its database lives on (``pg_port``; None: the environment's PGPORT), the CPUs its
+    server and worker may use (None: any), and their niceness."""
+
+    pg_port: int | None = None
+    cpus: frozenset[int] | None = None
+    nice: int = 0
+
+
 @dataclass
 class Instance:
     """One instance: its database, settings, port, and the processes running it."""
@@ -56,9 +67,9 @@ class Instance:
     settings: dict[str, Any] = field(default_factory=dict)
     server: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
-    # Niceness its server and worker start with (the benchmark's co-located hub stands in for
-    # one on another machine: the site's processes come first for the CPU).
-    nice: int = 0
+    # The benchmark's co-located hub stands in for one on another machine: its own CPU and
+    # PostgreSQL server, or a lower priority than the site's processes.
+    placement: Placement = field(default_factory=Placement)
     _listener: socket.socket | None = None
 
     def __post_init__(self) -> None:
@@ -82,6 +93,7 @@ class Instance:
             "ESCALATED_INSTANCE_SMTP_PORT": str(self.smtp_port),
             "ESCALATED_INSTANCE_MEDIA": str(self.logs / f"{self.name}-media"),
             "PYTHONPATH": str(ROOT),
+            **({"PGPORT": str(self.placement.pg_port)} if self.placement.pg_port else {}),
         }
 
     def run(self, *args: str, timeout: float = 600) -> Any:
@@ -120,7 +132,7 @@ class Instance:
         self.server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "asgi:application", "--fd", str(fd), *QUIET],
             pass_fds=[fd],
-            preexec_fn=self._niced,
+            preexec_fn=self._placed,
             env=self.env(),
             cwd=ROOT,
             stdout=self._log("server"),
@@ -129,9 +141,11 @@ class Instance:
         self._listener.close()
         self._listener = None
 
-    def _niced(self) -> None:
-        if self.nice:
-            os.nice(self.nice)
+    def _placed(self) -> None:
+        if self.placement.nice:
+            os.nice(self.placement.nice)
+        if self.placement.cpus is not None:
+            os.sched_setaffinity(0, self.placement.cpus)
 
     def stop_server(self) -> None:
         _stop(self.server)
@@ -140,7 +154,7 @@ class Instance:
     def start_worker(self, *args: str) -> None:
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "django", "escalated_worker", "--interval", "0.2", *args],
-            preexec_fn=self._niced,
+            preexec_fn=self._placed,
             env=self.env(),
             cwd=ROOT,
             stdout=self._log("worker"),
@@ -209,19 +223,25 @@ def site_and_hub(
     *,
     site_mode: str = "synced",
     prepared: tuple[dict[str, Any], dict[str, Any]] | None = None,
-    hub_nice: int = 0,
+    hub_placement: Placement | None = None,
+    site_placement: Placement | None = None,
 ) -> Iterator[Pair]:
     """A hub with one registered site, and that site in ``site_mode``, both running (a
     self-hosted site runs no processes: it only has a database for its commands). With
     ``prepared`` (the hub's and the site's people, as made before), the databases are kept as
-    they are (the benchmark restores them from a saved copy) instead of made again. The hub's
-    processes run at niceness ``hub_nice``."""
+    they are (the benchmark restores them from a saved copy) instead of made again. The
+    placements say where each instance's processes and database run (default: anywhere, on the
+    environment's PostgreSQL server)."""
 
     def database(role: str) -> str:
         return f"{db_name}_{role}" if engine == "postgres" else str(tmp / f"{role}.sqlite3")
 
-    hub = Instance("hub", database("hub"), engine, smtp_port, tmp, nice=hub_nice)
-    site = Instance("site", database("site"), engine, smtp_port, tmp)
+    hub = Instance(
+        "hub", database("hub"), engine, smtp_port, tmp, placement=hub_placement or Placement()
+    )
+    site = Instance(
+        "site", database("site"), engine, smtp_port, tmp, placement=site_placement or Placement()
+    )
     try:
         hub.settings = {"HUB": {"ENABLED": True}, "OUTBOX": OUTBOX, **LOOPBACK}
         if prepared is None:
