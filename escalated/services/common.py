@@ -43,11 +43,19 @@ def lock_ticket(ticket: Ticket) -> Ticket:
 def ticket_save(ticket: Ticket, fields: Iterable[str]) -> None:
     """Save these fields of a locked ticket (and its ``updated_at``); inside a
     :class:`TicketBatch`, once for the whole batch when it ends."""
+    if not ticket_save_with_batch(ticket, [*fields, "updated_at"]):
+        ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def ticket_save_with_batch(ticket: Ticket, fields: Iterable[str]) -> bool:
+    """Inside a :class:`TicketBatch`, leave these fields of the batch's copy of a ticket to the
+    batch's one write (only these: ``updated_at`` moves only when it is one of them); False when
+    ``ticket`` is not a batch copy, for the caller to write it itself."""
     batch = _batch.get()
-    if batch is not None and batch.tickets.get(ticket.pk) is ticket:
-        batch.dirty.setdefault(ticket.pk, set()).update(fields)
-        return
-    ticket.save(update_fields=[*fields, "updated_at"])
+    if batch is None or batch.tickets.get(ticket.pk) is not ticket:
+        return False
+    batch.dirty.setdefault(ticket.pk, set()).update(fields)
+    return True
 
 
 def ticket_transaction() -> AbstractContextManager[Any]:
@@ -95,28 +103,36 @@ class TicketBatch:
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        _batch.reset(self._token)
         if kind is not None:
+            _batch.reset(self._token)
             self._events.__exit__(kind, error, trace)
             return
+        # The events are recorded while the batch is still open, and the tickets written after:
+        # what the events' handlers change on the tickets (their public activity time) joins
+        # the batch's one write instead of updating the same rows a second time.
+        try:
+            now = timezone.now()
+            for pk, names in self.dirty.items():
+                if "updated_at" in names:
+                    self.tickets[pk].updated_at = now
+            self._events.__exit__(None, None, None)
+        finally:
+            _batch.reset(self._token)
         self._write()
-        self._events.__exit__(None, None, None)
 
     def _write(self) -> None:
         """One UPDATE per distinct set of new values: a rule's episodes leave their tickets
         alike (the same priority, status, assignee), so a batch takes a few statements, and
         none of Django's bulk_update CASE per row, whose building cost more than the rest of
         the batch together."""
-        now = timezone.now()
         alike: dict[tuple[tuple[str, Any], ...], list[int]] = {}
         for pk, names in self.dirty.items():
             ticket = self.tickets[pk]
-            ticket.updated_at = now
             columns = (Ticket._meta.get_field(name).attname for name in names)  # type: ignore[union-attr]
             values = tuple(sorted((column, getattr(ticket, column)) for column in columns))
             alike.setdefault(values, []).append(pk)
         for values, pks in alike.items():
-            Ticket.objects.filter(pk__in=pks).update(**dict(values), updated_at=now)
+            Ticket.objects.filter(pk__in=pks).update(**dict(values))
 
     @contextmanager
     def unit(self, ticket_id: int) -> Iterator[Ticket]:

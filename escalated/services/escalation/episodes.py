@@ -154,17 +154,20 @@ def _act_batch(firing_ids: list[int]) -> Outcome:
     the ticket row; see :data:`IN_MEMORY_ACTIONS`)."""
     outcome = Outcome()
     with transaction.atomic(), shared_reads():
-        firings = list(
+        # Only the ids: the batch's few rules are read once, not joined to every episode.
+        locked = list(
             RuleFiring.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("rule")
             .filter(pk__in=firing_ids, acted_at__isnull=True, ended_at__isnull=True)
             .order_by(*ACTING_ORDER)
+            .values_list("pk", "rule_id", "ticket_id")
         )
+        rules = EscalationRule.objects.in_bulk({rule_id for _pk, rule_id, _ticket in locked})
         done: list[int] = []
         refused: list[RuleFiring] = []
         targets: dict[tuple[str, int], Any] = {}
-        with TicketBatch(f.ticket_id for f in firings) as tickets:
-            for firing in firings:
+        with TicketBatch(ticket_id for _pk, _rule, ticket_id in locked) as tickets:
+            for pk, rule_id, ticket_id in locked:
+                firing = RuleFiring(pk=pk, rule=rules[rule_id], ticket_id=ticket_id)
                 try:
                     _run(firing, targets, tickets)
                 except (DomainError, NotAllowed) as refusal:
