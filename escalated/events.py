@@ -827,9 +827,27 @@ def record_many(batch: Sequence[TicketEvent]) -> None:
         else:
             for event in batch:
                 handler(event)
-    for handler in AFTER_COMMIT:
-        for event in batch:
-            transaction.on_commit(_bind(handler, event), robust=True)
+    transaction.on_commit(_bind_many(list(batch)), robust=True)
+
+
+def _bind_many(batch: list[TicketEvent]) -> Callable[[], None]:
+    """One commit callback for a batch, in the order one callback per handler and event would
+    run; each call as robust as such a callback (logged; the others still run)."""
+
+    def run() -> None:
+        for handler in AFTER_COMMIT:
+            for event in batch:
+                try:
+                    handler(event)
+                except Exception:
+                    logger.exception(
+                        "%s failed after the commit of %s on ticket #%s.",
+                        handler.__name__,
+                        event.verb,
+                        event.ticket.pk,
+                    )
+
+    return run
 
 
 def _bind(handler: Callable[[TicketEvent], None], event: TicketEvent) -> Callable[[], None]:

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -90,12 +91,20 @@ class TicketBatch:
     def __enter__(self) -> TicketBatch:
         from escalated import events
 
-        locked = (
+        locked = list(
             Ticket.objects.select_for_update(of=("self",))
-            .select_related("assignee", "department")
+            .select_related("department")
             .filter(pk__in=self.ids)
             .order_by("pk")
         )
+        # A batch's tickets share a few agents: read each once and give every ticket the same
+        # copy, rather than a joined copy of the user row per ticket.
+        assignee = Ticket._meta.get_field("assignee")
+        agents = get_user_model()._default_manager.in_bulk(
+            {t.assignee_id for t in locked if t.assignee_id is not None}
+        )
+        for ticket in locked:
+            assignee.set_cached_value(ticket, agents.get(ticket.assignee_id))  # type: ignore[union-attr]
         self.tickets = {t.pk: t for t in locked}
         self._events = events.recorded_together()
         self.recorded = self._events.__enter__()
