@@ -72,10 +72,11 @@ class TicketBatch:
     Inside ``with TicketBatch(ids):`` (within a transaction), the services that take their
     ticket with :func:`lock_ticket`, save it with :func:`ticket_save` and run in
     :func:`ticket_transaction` (status, priority, assignment, department) work on the batch's
-    copies, locked together in one statement; at the end, the changed tickets are written (one
-    UPDATE per distinct set of new values) and the events recorded together
+    copies, locked together in one statement; at the end, the events are recorded together
     (:func:`escalated.events.recorded_together`: one activity row per action, SLA clocks, outbox
-    rows, and signals and live events after the commit, as for one change). Each :meth:`unit`
+    rows, and signals and live events after the commit, as for one change), and then the
+    changed tickets are written, what the events changed on them included (one UPDATE per
+    distinct set of new values; see :func:`ticket_save_with_batch`). Each :meth:`unit`
     is all or nothing: one that raises leaves its tickets and events as they were. Services
     that write other rows (replies, tags) keep writing them at once; run those units in a
     savepoint.
