@@ -650,7 +650,7 @@ def _insert_activities(connection: Any, batch: Sequence[TicketEvent]) -> None:
     meta = TicketActivity._meta
     quote = connection.ops.quote_name
     columns = ", ".join(
-        quote(meta.get_field(name).column)
+        quote(meta.get_field(name).column)  # type: ignore[union-attr]
         for name in ("ticket", "actor", "actor_label", "verb", "before", "after", "created_at")
     )
     created = meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)

@@ -105,7 +105,7 @@ class TicketBatch:
             {t.assignee_id for t in locked if t.assignee_id is not None}
         )
         for ticket in locked:
-            assignee.set_cached_value(ticket, agents.get(ticket.assignee_id))  # type: ignore[union-attr]
+            assignee.set_cached_value(ticket, agents.get(ticket.assignee_id))
         self.tickets = {t.pk: t for t in locked}
         self._events = events.recorded_together()
         self.recorded = self._events.__enter__()
