@@ -305,11 +305,47 @@ def test_acting_on_a_batch_costs_the_same_statements_for_any_number_of_tickets(
 
     assert outcome.acted == size
     # Deciding: the rules; end and claim episodes; the episodes waiting (4). Acting, once for
-    # the batch: the savepoint, the locked episodes, the locked tickets, the agent and their
-    # departments, one UPDATE of the tickets, one INSERT of the timeline rows, one UPDATE of
-    # their public activity time (an assignment shows on the customer's page), the webhook
-    # endpoints, one INSERT of the outbox rows, marking the episodes acted, the release (12).
-    assert len(queries) == 16
+    # the batch: the savepoint, the locked episodes (with their rules' names and actions), the
+    # locked tickets (with their departments; they have no assignees to read), the agent and
+    # their departments, the timeline rows, the webhook endpoints, the outbox rows, one UPDATE
+    # of the tickets (their public activity time with it: an assignment shows on the
+    # customer's page), marking the episodes acted, the release (11).
+    assert len(queries) == 15
+
+
+def test_a_batch_of_assigned_tickets_costs_no_more_statements_when_it_grows(world: World) -> None:
+    """Tickets with assignees (read once for the batch), several actions each: a batch of twelve
+    costs the statements of a batch of three."""
+
+    def more(count: int) -> None:
+        for n in range(count):
+            ticket = tickets.ticket_create(
+                actor=world.agent,
+                subject=f"More {n}",
+                department=world.billing,
+                requester=world.customer,
+            )
+            Ticket.objects.filter(pk=ticket.pk).update(
+                status="waiting_on_customer", assignee=(world.agent, world.admin)[n % 2]
+            )
+
+    _rule(
+        world,
+        {"type": "change_priority", "value": "urgent"},
+        {"type": "escalate", "value": ""},
+        {"type": "change_department", "value": world.sales.pk},
+    )
+    counts = []
+    for size in (3, 12):
+        more(size)
+        with CaptureQueriesContext(connection) as queries:
+            outcome = escalations_evaluate().outcome
+        assert outcome.acted == size + (1 if size == 3 else 0)  # the world's ticket, first time
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    moved = Ticket.objects.filter(department=world.sales, priority="urgent", status="escalated")
+    assert moved.count() == 16
 
 
 def test_a_batch_keeps_every_guarantee_of_one_change(

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,11 +44,19 @@ def lock_ticket(ticket: Ticket) -> Ticket:
 def ticket_save(ticket: Ticket, fields: Iterable[str]) -> None:
     """Save these fields of a locked ticket (and its ``updated_at``); inside a
     :class:`TicketBatch`, once for the whole batch when it ends."""
+    if not ticket_save_with_batch(ticket, [*fields, "updated_at"]):
+        ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def ticket_save_with_batch(ticket: Ticket, fields: Iterable[str]) -> bool:
+    """Inside a :class:`TicketBatch`, leave these fields of the batch's copy of a ticket to the
+    batch's one write (only these: ``updated_at`` moves only when it is one of them); False when
+    ``ticket`` is not a batch copy, for the caller to write it itself."""
     batch = _batch.get()
-    if batch is not None and batch.tickets.get(ticket.pk) is ticket:
-        batch.dirty.setdefault(ticket.pk, set()).update(fields)
-        return
-    ticket.save(update_fields=[*fields, "updated_at"])
+    if batch is None or batch.tickets.get(ticket.pk) is not ticket:
+        return False
+    batch.dirty.setdefault(ticket.pk, set()).update(fields)
+    return True
 
 
 def ticket_transaction() -> AbstractContextManager[Any]:
@@ -63,10 +72,11 @@ class TicketBatch:
     Inside ``with TicketBatch(ids):`` (within a transaction), the services that take their
     ticket with :func:`lock_ticket`, save it with :func:`ticket_save` and run in
     :func:`ticket_transaction` (status, priority, assignment, department) work on the batch's
-    copies, locked together in one statement; at the end, the changed tickets are written (one
-    UPDATE per distinct set of new values) and the events recorded together
+    copies, locked together in one statement; at the end, the events are recorded together
     (:func:`escalated.events.recorded_together`: one activity row per action, SLA clocks, outbox
-    rows, and signals and live events after the commit, as for one change). Each :meth:`unit`
+    rows, and signals and live events after the commit, as for one change), and then the
+    changed tickets are written, what the events changed on them included (one UPDATE per
+    distinct set of new values; see :func:`ticket_save_with_batch`). Each :meth:`unit`
     is all or nothing: one that raises leaves its tickets and events as they were. Services
     that write other rows (replies, tags) keep writing them at once; run those units in a
     savepoint.
@@ -82,12 +92,20 @@ class TicketBatch:
     def __enter__(self) -> TicketBatch:
         from escalated import events
 
-        locked = (
+        locked = list(
             Ticket.objects.select_for_update(of=("self",))
-            .select_related("assignee", "department")
+            .select_related("department")
             .filter(pk__in=self.ids)
             .order_by("pk")
         )
+        # A batch's tickets share a few agents: read each once and give every ticket the same
+        # copy, rather than a joined copy of the user row per ticket.
+        assignee = Ticket._meta.get_field("assignee")
+        agents = get_user_model()._default_manager.in_bulk(
+            {t.assignee_id for t in locked if t.assignee_id is not None}
+        )
+        for ticket in locked:
+            assignee.set_cached_value(ticket, agents.get(ticket.assignee_id))
         self.tickets = {t.pk: t for t in locked}
         self._events = events.recorded_together()
         self.recorded = self._events.__enter__()
@@ -95,28 +113,36 @@ class TicketBatch:
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        _batch.reset(self._token)
         if kind is not None:
+            _batch.reset(self._token)
             self._events.__exit__(kind, error, trace)
             return
+        # The events are recorded while the batch is still open, and the tickets written after:
+        # what the events' handlers change on the tickets (their public activity time) joins
+        # the batch's one write instead of updating the same rows a second time.
+        try:
+            now = timezone.now()
+            for pk, names in self.dirty.items():
+                if "updated_at" in names:
+                    self.tickets[pk].updated_at = now
+            self._events.__exit__(None, None, None)
+        finally:
+            _batch.reset(self._token)
         self._write()
-        self._events.__exit__(None, None, None)
 
     def _write(self) -> None:
         """One UPDATE per distinct set of new values: a rule's episodes leave their tickets
         alike (the same priority, status, assignee), so a batch takes a few statements, and
         none of Django's bulk_update CASE per row, whose building cost more than the rest of
         the batch together."""
-        now = timezone.now()
         alike: dict[tuple[tuple[str, Any], ...], list[int]] = {}
         for pk, names in self.dirty.items():
             ticket = self.tickets[pk]
-            ticket.updated_at = now
             columns = (Ticket._meta.get_field(name).attname for name in names)  # type: ignore[union-attr]
             values = tuple(sorted((column, getattr(ticket, column)) for column in columns))
             alike.setdefault(values, []).append(pk)
         for values, pks in alike.items():
-            Ticket.objects.filter(pk__in=pks).update(**dict(values), updated_at=now)
+            Ticket.objects.filter(pk__in=pks).update(**dict(values))
 
     @contextmanager
     def unit(self, ticket_id: int) -> Iterator[Ticket]:

@@ -319,6 +319,10 @@ def notify_many(batch: Sequence[TicketEvent]) -> None:
         return
     context = _Batch([event for event, _route in routed])
     token = _current.set(context)
+    # Read once for the batch: the settings are layered (host, environment, stored overrides)
+    # on every read.
+    emails = "email" in escalated_settings.NOTIFICATION_CHANNELS
+    switches = escalated_settings.NOTIFICATIONS if emails else {}
     try:
         rows: list[Delivery] = []
         for event, route in routed:
@@ -328,17 +332,16 @@ def notify_many(batch: Sequence[TicketEvent]) -> None:
                 rows += webhooks.webhook_rows(event, name, facts, endpoints=context.endpoints)
             for also in route.also(event) if route.also is not None else ():
                 rows += webhooks.webhook_rows(event, also, facts, endpoints=context.endpoints)
-            if "email" in escalated_settings.NOTIFICATION_CHANNELS:
-                rows += _email_rows(event, route, name, facts)
+            if emails:
+                rows += _email_rows(event, route, name, facts, switches)
     finally:
         _current.reset(token)
     outbox.enqueue([*rows, *extra])
 
 
 def _email_rows(
-    event: TicketEvent, route: Route, name: str, facts: dict[str, Any]
+    event: TicketEvent, route: Route, name: str, facts: dict[str, Any], switches: Any
 ) -> list[Delivery]:
-    switches = escalated_settings.NOTIFICATIONS
     actor = person(event.actor)
     reply = getattr(event, "reply", None)
     note = reply is not None and reply.is_internal_note
