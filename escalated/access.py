@@ -147,11 +147,97 @@ def default_role(user: Any) -> Role:
     of ``escalated.agent``. Anyone else signed in: customer."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return Role.ANONYMOUS
-    if user.is_superuser or (user.is_staff and user.has_perm("escalated.admin")):
+    if user.is_superuser:
         return Role.ADMIN
-    if agent_department_ids(user) or user.has_perm("escalated.agent"):
+    if getattr(user, _DEPARTMENTS_CACHE, None) is None and _reads_permission_rows(user):
+        prime_role_facts([user])
+    if user.is_staff and _holds(user, "admin"):
+        return Role.ADMIN
+    if agent_department_ids(user) or _holds(user, "agent"):
         return Role.AGENT
     return Role.CUSTOMER
+
+
+ROLE_PERMISSIONS = ("agent", "admin")  # escalated.<codename>: what default_role asks of a user
+_PERMISSIONS_CACHE = "_escalated_role_permissions"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _holds(user: Any, codename: str) -> bool:
+    """``user.has_perm("escalated.<codename>")``, from what :func:`prime_role_facts` read when it
+    did."""
+    held: frozenset[str] | None = getattr(user, _PERMISSIONS_CACHE, None)
+    if held is not None:
+        return codename in held
+    return bool(user.has_perm(f"escalated.{codename}"))
+
+
+def _reads_permission_rows(user: Any) -> bool:
+    """Whether ``has_perm`` is exactly a read of the user's and their groups' permission rows:
+    Django's ModelBackend alone, on a user model with its standard relations. Another backend
+    may answer otherwise (a directory, a rule), so then :func:`_holds` asks ``has_perm``."""
+    from django.conf import settings
+    from django.contrib.auth.models import Group, Permission
+
+    if list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]:
+        return False
+    meta = getattr(user, "_meta", None)  # the user may be a lazy object: ask it, not its type
+    if meta is None:
+        return False
+    fields = {f.name: f for f in meta.get_fields()}
+    permissions, groups = fields.get("user_permissions"), fields.get("groups")
+    return (
+        permissions is not None
+        and groups is not None
+        and permissions.related_model is Permission
+        and groups.related_model is Group
+    )
+
+
+def prime_role_facts(users: Iterable[Any]) -> None:
+    """What :func:`default_role` needs of each user, for users whose permissions are rows
+    (:func:`_reads_permission_rows`), in one statement: the active departments they work in and
+    which of the ``escalated`` role permissions they hold, themselves or through a group (the two
+    statements of ``has_perm`` and the one of :func:`prime_department_ids`, as one)."""
+    from django.db.models import BigIntegerField, CharField, F, Value
+
+    from escalated.models import Department
+
+    people = {user.pk: user for user in users if user.pk is not None}
+    if not people:
+        return
+    model = next(iter(people.values()))._meta.model
+    ids = list(people)
+    memberships = Department.agents.through.objects.filter(
+        user_id__in=ids, department__is_active=True
+    ).values_list(
+        "user_id",
+        Value("", output_field=CharField()),
+        F("department_id"),
+    )
+    own = model.user_permissions.through.objects.filter(  # type: ignore[attr-defined]
+        user_id__in=ids,
+        permission__content_type__app_label="escalated",
+        permission__codename__in=ROLE_PERMISSIONS,
+    ).values_list("user_id", F("permission__codename"), Value(0, output_field=BigIntegerField()))
+    grouped = model.groups.through.objects.filter(  # type: ignore[attr-defined]
+        user_id__in=ids,
+        group__permissions__content_type__app_label="escalated",
+        group__permissions__codename__in=ROLE_PERMISSIONS,
+    ).values_list(
+        "user_id", F("group__permissions__codename"), Value(0, output_field=BigIntegerField())
+    )
+    departments: dict[Any, set[int]] = {pk: set() for pk in people}
+    held: dict[Any, set[str]] = {pk: set() for pk in people}
+    for user_id, codename, department_id in memberships.union(own, grouped, all=True):
+        if codename:
+            held[user_id].add(codename)
+        else:
+            departments[user_id].add(department_id)
+    for pk, user in people.items():
+        setattr(user, _DEPARTMENTS_CACHE, frozenset(departments[pk]))
+        # Inactive users hold no permission (ModelBackend's rule); default_role never asks.
+        setattr(user, _PERMISSIONS_CACHE, frozenset(held[pk]) if user.is_active else frozenset())
 
 
 def _resolver() -> Callable[[Any], Role | str]:
@@ -183,7 +269,7 @@ def role_of(actor: Any) -> Role:
 
 def forget(actor: Any) -> None:
     """Drop what :func:`role_of` remembered, after a change to the user's memberships."""
-    for attribute in (_ROLE_CACHE, _DEPARTMENTS_CACHE):
+    for attribute in (_ROLE_CACHE, _DEPARTMENTS_CACHE, _PERMISSIONS_CACHE):
         if hasattr(actor, attribute):
             delattr(actor, attribute)
 
