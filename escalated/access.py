@@ -149,8 +149,6 @@ def default_role(user: Any) -> Role:
         return Role.ANONYMOUS
     if user.is_superuser:
         return Role.ADMIN
-    if getattr(user, _DEPARTMENTS_CACHE, None) is None and _reads_permission_rows(user):
-        prime_role_facts([user])
     if user.is_staff and _holds(user, "admin"):
         return Role.ADMIN
     if agent_department_ids(user) or _holds(user, "agent"):
@@ -164,8 +162,10 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _holds(user: Any, codename: str) -> bool:
-    """``user.has_perm("escalated.<codename>")``, from what :func:`prime_role_facts` read when it
-    did."""
+    """``user.has_perm("escalated.<codename>")``; where that is a read of permission rows, both
+    role permissions are read at once (one statement, not has_perm's two) and remembered."""
+    if getattr(user, _PERMISSIONS_CACHE, None) is None and _reads_permission_rows(user):
+        prime_role_permissions([user])
     held: frozenset[str] | None = getattr(user, _PERMISSIONS_CACHE, None)
     if held is not None:
         return codename in held
@@ -194,49 +194,32 @@ def _reads_permission_rows(user: Any) -> bool:
     )
 
 
-def prime_role_facts(users: Iterable[Any]) -> None:
-    """What :func:`default_role` needs of each user, for users whose permissions are rows
-    (:func:`_reads_permission_rows`), in one statement: the active departments they work in and
-    which of the ``escalated`` role permissions they hold, themselves or through a group (the two
-    statements of ``has_perm`` and the one of :func:`prime_department_ids`, as one)."""
-    from django.db.models import BigIntegerField, CharField, F, Value
-
-    from escalated.models import Department
+def prime_role_permissions(users: Iterable[Any]) -> None:
+    """Which of the ``escalated`` role permissions each user holds, themselves or through a
+    group, in one statement (a UNION of the two reads ``has_perm`` makes), for users whose
+    permissions are rows (:func:`_reads_permission_rows`)."""
+    from django.db.models import F
 
     people = {user.pk: user for user in users if user.pk is not None}
     if not people:
         return
     model = next(iter(people.values()))._meta.model
     ids = list(people)
-    memberships = Department.agents.through.objects.filter(
-        user_id__in=ids, department__is_active=True
-    ).values_list(
-        "user_id",
-        Value("", output_field=CharField()),
-        F("department_id"),
-    )
     own = model.user_permissions.through.objects.filter(  # type: ignore[attr-defined]
         user_id__in=ids,
         permission__content_type__app_label="escalated",
         permission__codename__in=ROLE_PERMISSIONS,
-    ).values_list("user_id", F("permission__codename"), Value(0, output_field=BigIntegerField()))
+    ).values_list("user_id", F("permission__codename"))
     grouped = model.groups.through.objects.filter(  # type: ignore[attr-defined]
         user_id__in=ids,
         group__permissions__content_type__app_label="escalated",
         group__permissions__codename__in=ROLE_PERMISSIONS,
-    ).values_list(
-        "user_id", F("group__permissions__codename"), Value(0, output_field=BigIntegerField())
-    )
-    departments: dict[Any, set[int]] = {pk: set() for pk in people}
+    ).values_list("user_id", F("group__permissions__codename"))
     held: dict[Any, set[str]] = {pk: set() for pk in people}
-    for user_id, codename, department_id in memberships.union(own, grouped, all=True):
-        if codename:
-            held[user_id].add(codename)
-        else:
-            departments[user_id].add(department_id)
+    for user_id, codename in own.union(grouped, all=True):
+        held[user_id].add(codename)
     for pk, user in people.items():
-        setattr(user, _DEPARTMENTS_CACHE, frozenset(departments[pk]))
-        # Inactive users hold no permission (ModelBackend's rule); default_role never asks.
+        # An inactive user holds no permission (ModelBackend's rule; default_role never asks).
         setattr(user, _PERMISSIONS_CACHE, frozenset(held[pk]) if user.is_active else frozenset())
 
 

@@ -158,7 +158,7 @@ def test_the_delivery_log_costs_the_same_at_any_size(helpdesk: World, gql: Any, 
     data = data_of(response.json())
 
     assert data["deliveries"]["totalCount"] == size * 2
-    # session, user, the admin's role (1: departments and permissions together), the page with
+    # session, user, the admin's role permissions (1), the page with
     # its total (1), tickets (1) and endpoints (1).
     assert len(queries) == 6
 
