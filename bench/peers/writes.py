@@ -113,15 +113,19 @@ def main() -> None:
         seen: list[tuple[str, str]] = []
 
         def listing(execute, sql, params, many, ctx, seen=seen):  # type: ignore[no-untyped-def]
-            seen.append((origin(), sql))
-            return execute(sql, params, many, ctx)
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, ctx)
+            finally:
+                took = (time.perf_counter() - started) * 1000
+                seen.append((f"{took:5.1f} ms {origin()}", sql))
 
         with connection.execute_wrapper(listing):
             write()
         background.wait(30)
         print(f"\n{name}: {len(seen)} statements in the request")
         for where, sql in seen:
-            print(f"  {where:55} {sql[:150]}")
+            print(f"  {where:64} {sql[:110]}")
     for name, write in writes.items():
         walls = []
         cpu = time.process_time()
