@@ -205,12 +205,12 @@ def prime_role_permissions(users: Iterable[Any]) -> None:
         return
     model = next(iter(people.values()))._meta.model
     ids = list(people)
-    own = model.user_permissions.through.objects.filter(  # type: ignore[attr-defined]
+    own = model.user_permissions.through.objects.filter(
         user_id__in=ids,
         permission__content_type__app_label="escalated",
         permission__codename__in=ROLE_PERMISSIONS,
     ).values_list("user_id", F("permission__codename"))
-    grouped = model.groups.through.objects.filter(  # type: ignore[attr-defined]
+    grouped = model.groups.through.objects.filter(
         user_id__in=ids,
         group__permissions__content_type__app_label="escalated",
         group__permissions__codename__in=ROLE_PERMISSIONS,
