@@ -147,11 +147,80 @@ def default_role(user: Any) -> Role:
     of ``escalated.agent``. Anyone else signed in: customer."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return Role.ANONYMOUS
-    if user.is_superuser or (user.is_staff and user.has_perm("escalated.admin")):
+    if user.is_superuser:
         return Role.ADMIN
-    if agent_department_ids(user) or user.has_perm("escalated.agent"):
+    if user.is_staff and _holds(user, "admin"):
+        return Role.ADMIN
+    if agent_department_ids(user) or _holds(user, "agent"):
         return Role.AGENT
     return Role.CUSTOMER
+
+
+ROLE_PERMISSIONS = ("agent", "admin")  # escalated.<codename>: what default_role asks of a user
+_PERMISSIONS_CACHE = "_escalated_role_permissions"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _holds(user: Any, codename: str) -> bool:
+    """``user.has_perm("escalated.<codename>")``; where that is a read of permission rows, both
+    role permissions are read at once (one statement, not has_perm's two) and remembered."""
+    if getattr(user, _PERMISSIONS_CACHE, None) is None and _reads_permission_rows(user):
+        prime_role_permissions([user])
+    held: frozenset[str] | None = getattr(user, _PERMISSIONS_CACHE, None)
+    if held is not None:
+        return codename in held
+    return bool(user.has_perm(f"escalated.{codename}"))
+
+
+def _reads_permission_rows(user: Any) -> bool:
+    """Whether ``has_perm`` is exactly a read of the user's and their groups' permission rows:
+    Django's ModelBackend alone, on a user model with its standard relations. Another backend
+    may answer otherwise (a directory, a rule), so then :func:`_holds` asks ``has_perm``."""
+    from django.conf import settings
+    from django.contrib.auth.models import Group, Permission
+
+    if list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]:
+        return False
+    meta = getattr(user, "_meta", None)  # the user may be a lazy object: ask it, not its type
+    if meta is None:
+        return False
+    fields = {f.name: f for f in meta.get_fields()}
+    permissions, groups = fields.get("user_permissions"), fields.get("groups")
+    return (
+        permissions is not None
+        and groups is not None
+        and permissions.related_model is Permission
+        and groups.related_model is Group
+    )
+
+
+def prime_role_permissions(users: Iterable[Any]) -> None:
+    """Which of the ``escalated`` role permissions each user holds, themselves or through a
+    group, in one statement (a UNION of the two reads ``has_perm`` makes), for users whose
+    permissions are rows (:func:`_reads_permission_rows`)."""
+    from django.db.models import F
+
+    people = {user.pk: user for user in users if user.pk is not None}
+    if not people:
+        return
+    model = next(iter(people.values()))._meta.model
+    ids = list(people)
+    own = model.user_permissions.through.objects.filter(
+        user_id__in=ids,
+        permission__content_type__app_label="escalated",
+        permission__codename__in=ROLE_PERMISSIONS,
+    ).values_list("user_id", F("permission__codename"))
+    grouped = model.groups.through.objects.filter(
+        user_id__in=ids,
+        group__permissions__content_type__app_label="escalated",
+        group__permissions__codename__in=ROLE_PERMISSIONS,
+    ).values_list("user_id", F("group__permissions__codename"))
+    held: dict[Any, set[str]] = {pk: set() for pk in people}
+    for user_id, codename in own.union(grouped, all=True):
+        held[user_id].add(codename)
+    for pk, user in people.items():
+        # An inactive user holds no permission (ModelBackend's rule; default_role never asks).
+        setattr(user, _PERMISSIONS_CACHE, frozenset(held[pk]) if user.is_active else frozenset())
 
 
 def _resolver() -> Callable[[Any], Role | str]:
@@ -183,7 +252,7 @@ def role_of(actor: Any) -> Role:
 
 def forget(actor: Any) -> None:
     """Drop what :func:`role_of` remembered, after a change to the user's memberships."""
-    for attribute in (_ROLE_CACHE, _DEPARTMENTS_CACHE):
+    for attribute in (_ROLE_CACHE, _DEPARTMENTS_CACHE, _PERMISSIONS_CACHE):
         if hasattr(actor, attribute):
             delattr(actor, attribute)
 

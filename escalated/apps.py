@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished, request_started
 
 
 class EscalatedConfig(AppConfig):
@@ -21,5 +22,10 @@ class EscalatedConfig(AppConfig):
         outbox.register_channel(DeliveryKind.SITE, "escalated.hub.callbacks.SITE")
         notifications.register_rows(push.hub_rows)
         notifications.register_rows(callbacks.site_rows)
+        # The background sender waits for the process to be between requests (see there).
+        request_started.connect(outbox.background.request_started, dispatch_uid="escalated.outbox")
+        request_finished.connect(
+            outbox.background.request_finished, dispatch_uid="escalated.outbox"
+        )
         # A server that never runs manage.py (uvicorn, gunicorn, celery) stops here too.
         checks.stop_on_errors(checks.AT_LOAD)

@@ -71,9 +71,9 @@ def test_files_with_their_replies_load_in_a_constant_number_of_statements(
     files = data["ticket"]["attachments"]
     assert len(files) == 2 * (count + 1)
     assert all(f["reply"] is None or f["reply"]["attachments"] for f in files)
-    # The session and the user (2), the customer's role (3), the ticket (1), its files (1), their
+    # The session and the user (2), the customer's role (2), the ticket (1), its files (1), their
     # replies (1) and the replies' authors (1), the replies' own files (1) and their replies (1).
-    assert statements == 11
+    assert statements == 10
 
 
 def test_a_tickets_file_list_stops_at_its_documented_bound(world: World, gql: Any) -> None:

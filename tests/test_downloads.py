@@ -243,10 +243,10 @@ def test_a_thread_with_files_costs_constant_statements(
     data = data_of(response.json())["ticket"]
     assert len(data["attachments"]) == 2 * size
     assert len(data["replies"]["edges"]) == size + 1
-    # The session and the user (2); the customer's role: departments and both permission
-    # look-ups (3); the ticket, its attachments, the replies page and the replies' attachments
-    # (4). The same at any size.
-    assert len(queries) == 9, "\n".join(q["sql"][:150] for q in queries)
+    # The session and the user (2); the customer's role: departments, then both role
+    # permissions at once (2); the ticket, its attachments, the replies page and the replies'
+    # attachments (4). The same at any size.
+    assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
 
 
 def test_the_uploader_is_kept(world: World, shared: Attachment) -> None:

@@ -328,6 +328,6 @@ def test_the_rule_list_costs_the_same_statements_at_any_size(
     node = data["edges"][0]["node"]
     assert node["fireCount"] == 4 and node["lastFiredAt"] is not None
     assert node["actions"] == [{"type": "assign_to", "value": gid(world.agent)}]
-    # The session and the user (2), the admin's permissions (2), and one statement for the page
-    # of rules with their fire counts, latest firings and the total.
-    assert len(queries) == 5
+    # The session and the user (2), the admin's role permissions (1), and one statement for the
+    # page of rules with their fire counts, latest firings and the total.
+    assert len(queries) == 4

@@ -171,6 +171,6 @@ def test_ratings_in_a_list_cost_the_same_at_any_size(world: World, gql: Any, siz
 
     edges = data_of(response.json())["tickets"]["edges"]
     assert sum(1 for e in edges if e["node"]["satisfactionRating"]) == size
-    # Session, user, the customer's role (departments, two permission look-ups); the page; its
-    # ratings; the raters.
-    assert len(queries) == 8
+    # Session, user, the customer's role (departments, then both role permissions at once); the
+    # page; its ratings; the raters.
+    assert len(queries) == 7

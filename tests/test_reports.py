@@ -263,10 +263,10 @@ def test_the_report_costs_the_same_however_many_tickets(world: World, gql: Any) 
 
     large = _statements(gql, world.admin, REPORT, variables)
 
-    # Session, user and the admin's two permission look-ups; then: the status/priority/department
+    # Session, user and the admin's role permissions (one statement); then: the status/priority/department
     # groups, the departments' names, created per day, resolved per day, the two duration
     # summaries, the ratings, the solved counts, the agents' names and the SLA compliance.
-    assert small == large == 4 + 10
+    assert small == large == 3 + 10
 
 
 # --- percentiles ------------------------------------------------------------------------------

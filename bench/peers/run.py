@@ -1,6 +1,7 @@
 """This version beside escalated-django 0.7.8 (from PyPI), page by page, over HTTP.
 
     .venv/bin/python -m bench.peers.run [--tickets 10000] [--rounds 8] [--requests 10]
+        [--pages writes] [--port 8150] [--db-prefix bench_15]
 
 What it does, in order:
 
@@ -12,7 +13,9 @@ What it does, in order:
    database (bench_15_peer_078) is migrated by 0.7.8 and gets the same rows, ids and all, copied
    across with COPY: users, departments and their agents, tags, tickets, replies, ticket tags.
 3. Each side is served by gunicorn, 4 sync workers, from a small host project
-   (settings_ours.py / settings_078.py): 127.0.0.1:8150 ours, :8151 0.7.8.
+   (settings_ours.py / settings_078.py): 127.0.0.1:8150 ours, :8151 0.7.8 (``--port`` moves
+   both: ours on it, 0.7.8 on the next; ``--db-prefix`` renames both databases, so two people
+   can run it side by side).
 4. Before any timing the rows of both sides' pages are compared field by field; a difference
    stops the run (except where the versions differ by design: those are printed, see below).
 5. Rounds: each round every page is requested ``--requests`` times on one side, then on the
@@ -35,6 +38,10 @@ The pages, as each version serves them (its views, read from 0.7.8's installed s
 
 And the floor: the agent queue's 50 rows with the same fields as one hand-written SQL statement
 returning JSON (psycopg, one open connection), timed in the same rounds.
+
+``--pages`` keeps only the pages whose names contain one of its comma-separated words
+(``--pages writes`` is shorthand for the two writes; ``--pages "queue"`` the four queue pages):
+a run of the writes alone takes minutes. The floor is timed when the 50-row queue page is kept.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 PEER_VENV = HERE / ".venv-078"
 PEER_PACKAGES = ["escalated-django==0.7.8", "psycopg[binary]>=3.2", "gunicorn>=22"]
+# main() renames the databases (--db-prefix) and moves the ports (--port) before anything runs.
 OURS_DB = "bench_15_peer_ours"
 PEER_DB = "bench_15_peer_078"
 PORTS = {"ours": 8150, "0.7.8": 8151}
@@ -364,6 +372,11 @@ REPLY = """mutation ($input: TicketReplyInput!) { ticketReply(input: $input) {
     reply { id createdAt } errors { message } } }"""
 
 
+FLOOR_PAGE = "agent queue, 50 rows"
+CREATE_PAGE = "customer creates a ticket"
+REPLY_PAGE = "agent replies"
+
+
 @dataclass
 class Page:
     """A page: how to ask each side for it (a list: 0.7.8's 50 rows take two requests)."""
@@ -373,7 +386,21 @@ class Page:
     write: bool = False
 
 
-def pages(context: dict[str, Any]) -> list[Page]:
+def pages(context: dict[str, Any], only: str = "") -> list[Page]:
+    """Every page, or those whose names contain one of ``only``'s comma-separated words."""
+    every = all_pages(context)
+    words = [w.strip() for w in only.split(",") if w.strip()]
+    if not words:
+        return every
+    if words == ["writes"]:
+        return [page for page in every if page.write]
+    kept = [page for page in every if any(w in page.name for w in words)]
+    if not kept:
+        raise SystemExit(f"--pages {only!r}: no page's name contains any of {words}")
+    return kept
+
+
+def all_pages(context: dict[str, Any]) -> list[Page]:
     agent, customer, creator = context["agent"], context["customer"], context["creator"]
     department, detail = context["department"], context["detail"]
     reply_tickets = context["reply_tickets"]
@@ -445,8 +472,8 @@ def pages(context: dict[str, Any]) -> list[Page]:
         Page(f"filtered queue (status, department, search '{SEARCH_WORD}')", filtered_queue(True)),
         Page("ticket detail, 23 replies", ticket_detail),
         Page("customer ticket list", customer_list),
-        Page("customer creates a ticket", create, write=True),
-        Page("agent replies", reply, write=True),
+        Page(CREATE_PAGE, create, write=True),
+        Page(REPLY_PAGE, reply, write=True),
     ]
 
 
@@ -777,8 +804,25 @@ def main() -> None:
         default=0,
         help="Django's CONN_MAX_AGE on both sides (0, the default: connect for every request)",
     )
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="only the pages whose names contain one of these comma-separated words "
+        "('writes': the two writes)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8150, help="ours listens on it, 0.7.8 on the next one"
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default="bench_15",
+        help="the databases are <prefix>_peer_ours and <prefix>_peer_078",
+    )
     options = parser.parse_args()
     os.environ["BENCH_PEER_CONN_MAX_AGE"] = str(options.conn_max_age)
+    global OURS_DB, PEER_DB
+    OURS_DB, PEER_DB = f"{options.db_prefix}_peer_ours", f"{options.db_prefix}_peer_078"
+    PORTS.update({"ours": options.port, "0.7.8": options.port + 1})
 
     python = peer_python()
     if not options.skip_prepare:
@@ -799,7 +843,7 @@ def main() -> None:
         sides = {name: Side(name, sessions[name]) for name in SIDES}
         report = measure(options, context, sides)
         statements = count_statements(
-            pages(context), sides, {"ours": Path(sys.executable), "0.7.8": python}
+            pages(context, options.pages), sides, {"ours": Path(sys.executable), "0.7.8": python}
         )
     finally:
         for process in servers.values():
@@ -813,16 +857,16 @@ def main() -> None:
 
 
 def measure(options: argparse.Namespace, context: dict[str, Any], sides: dict[str, Side]) -> str:
-    every = pages(context)
+    every = pages(context, options.pages)
     load_start = os.getloadavg()
     counter = 0
     # Warm every worker of both servers (first requests build caches), then compare the rows.
+    # Writes are warmed too (each to its own ticket), before the row counts are taken.
     for page in every:
-        if page.write:
-            continue
         for _ in range(3 * WORKERS):
             for side in sides.values():
-                fetch(side, page.calls(side, 0))
+                counter += 1
+                fetch(side, page.calls(side, counter if page.write else 0))
     compared: dict[str, int] = {}
     for page in every:
         if page.write:
@@ -833,12 +877,14 @@ def measure(options: argparse.Namespace, context: dict[str, Any], sides: dict[st
             raise SystemExit(f"{page.name}: the sides differ:\n  " + "\n  ".join(found[:20]))
         compared[page.name] = rows
         log(f"{page.name}: {rows} rows identical on both sides")
-    floor = Floor(context["agent_id"])
-    floor_rows = json.loads(floor.run()[1])["rows"]
-    ours_50 = ours_rows(fetch(sides["ours"], every[1].calls(sides["ours"], 0))[1])
-    floor_refs = [row["reference"] for row in floor_rows]
-    if floor_refs != [row["reference"] for row in ours_50]:
-        raise SystemExit("the floor's rows are not the queue's rows")
+    queue_50 = [page for page in every if page.name == FLOOR_PAGE]
+    floor = Floor(context["agent_id"]) if queue_50 else None
+    if floor is not None:
+        floor_rows = json.loads(floor.run()[1])["rows"]
+        ours_50 = ours_rows(fetch(sides["ours"], queue_50[0].calls(sides["ours"], 0))[1])
+        floor_refs = [row["reference"] for row in floor_rows]
+        if floor_refs != [row["reference"] for row in ours_50]:
+            raise SystemExit("the floor's rows are not the queue's rows")
 
     times: dict[str, dict[str, list[list[float]]]] = {
         page.name: {name: [] for name in SIDES} for page in every
@@ -856,18 +902,23 @@ def measure(options: argparse.Namespace, context: dict[str, Any], sides: dict[st
                     counter += 1
                     this_round.append(fetch(side, page.calls(side, counter))[0])
                 times[page.name][name].append(this_round)
-        for _ in range(options.requests):
-            floor_times.append(floor.run()[0])
+        for _ in range(options.requests if floor is not None else 0):
+            floor_times.append(floor.run()[0])  # type: ignore[union-attr]
         loads.append(os.getloadavg()[0])
         log(f"round {round_number + 1}/{options.rounds} done, load {loads[-1]:.1f}")
     load_end = os.getloadavg()
     writes = options.rounds * options.requests
+    names = {page.name for page in every}
+    expected = (
+        writes if CREATE_PAGE in names else 0,
+        writes if REPLY_PAGE in names else 0,
+    )
     for name, before in counts_before.items():
         after = counts(name)
         made = (after[0] - before[0], after[1] - before[1])
-        if made != (writes, writes):
-            raise SystemExit(f"{name}: {made} tickets and replies written, expected {writes} each")
-    log(f"writes checked: {writes} tickets and {writes} replies on each side")
+        if made != expected:
+            raise SystemExit(f"{name}: {made} tickets and replies written, expected {expected}")
+    log(f"writes checked: {expected[0]} tickets and {expected[1]} replies on each side")
     if options.json:
         options.json.write_text(json.dumps({"times": times, "floor": floor_times, "loads": loads}))
     return table(every, times, floor_times, compared, options, load_start, load_end, loads)
@@ -909,7 +960,9 @@ def table(
             f"{statistics.median(ours) / statistics.median(peer):.2f} | "
             f"{' '.join(f'{r:.2f}' for r in per_round)} |"
         )
-    queue = [t for batch in times["agent queue, 50 rows"]["ours"] for t in batch]
+    if not floor_times:
+        return "\n".join(lines)
+    queue = [t for batch in times[FLOOR_PAGE]["ours"] for t in batch]
     floor = statistics.median(floor_times)
     lines += [
         "",

@@ -71,7 +71,13 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
 
-ESCALATED: dict[str, object] = {}
+# The package's defaults; BENCH_PEER_DELIVERY (say "worker") overrides OUTBOX["DELIVERY"], to
+# see what the outbox's sender costs the requests beside it.
+ESCALATED: dict[str, object] = (
+    {"OUTBOX": {"DELIVERY": os.environ["BENCH_PEER_DELIVERY"]}}
+    if os.environ.get("BENCH_PEER_DELIVERY")
+    else {}
+)
 
 INERTIA_LAYOUT = "peers_layout.html"
 INERTIA_VERSION = "1.0"

@@ -32,12 +32,17 @@ Unset = Literal[_Unset.UNSET]
 T = TypeVar("T")
 
 
-def lock_ticket(ticket: Ticket) -> Ticket:
+def lock_ticket(ticket: Ticket, *, related: tuple[str, ...] = ()) -> Ticket:
     """Re-read ``ticket`` under a row lock (a no-op lock on SQLite, which serialises writers);
-    inside a :class:`TicketBatch`, the batch's copy, locked with the others."""
+    inside a :class:`TicketBatch`, the batch's copy, locked with the others. ``related``: the
+    ticket's people or department to read with it (joined, and not locked: only the ticket's
+    row is), for a service that is sure to need them."""
     batch = _batch.get()
     if batch is not None and ticket.pk in batch.tickets:
         return batch.tickets[ticket.pk]
+    if related:
+        locked = Ticket.objects.select_related(*related).select_for_update(of=("self",))
+        return locked.get(pk=ticket.pk)
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 

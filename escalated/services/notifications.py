@@ -433,8 +433,9 @@ def sender() -> str:
 
 
 def email_build(row: Delivery) -> outbox.Content:
+    # The guest's access row comes with the ticket (a LEFT JOIN): one statement, not two.
     ticket = (
-        Ticket.objects.select_related("department", "requester", "assignee")
+        Ticket.objects.select_related("department", "requester", "assignee", "guest_access")
         .filter(pk=row.ticket_id or 0)
         .first()
     )
@@ -463,7 +464,7 @@ def email_build(row: Delivery) -> outbox.Content:
         "after": payload.get("after", {}),
         "ticket_url": ticket_link(escalated_settings.TICKET_URL, ticket),
         "rating_url": ticket_link(escalated_settings.RATING_URL, ticket),
-        "guest": GuestAccess.objects.filter(ticket_id=ticket.pk).first(),
+        "guest": _guest_access(ticket),
         "can_close": escalated_settings.ALLOW_CUSTOMER_CLOSE,
         **payload.get("context", {}),
     }
@@ -487,6 +488,13 @@ def email_build(row: Delivery) -> outbox.Content:
             **({"Reply-To": reply_to} if (reply_to := reply_address(ticket.pk)) else {}),
         },
     }
+
+
+def _guest_access(ticket: Ticket) -> GuestAccess | None:
+    try:
+        return ticket.guest_access
+    except GuestAccess.DoesNotExist:
+        return None
 
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

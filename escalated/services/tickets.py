@@ -304,7 +304,9 @@ def ticket_reply(
     """
     files = attachments_check(attachments)
     with transaction.atomic():
-        ticket = lock_ticket(ticket)
+        # Whoever the reply notifies (the requester of an agent's reply, the assignee of a
+        # customer's) is read with the ticket.
+        ticket = lock_ticket(ticket, related=("requester", "assignee"))
         require_ticket_action(author, ticket, TicketAction.REPLY)
         if ticket.status == Status.CLOSED:
             reopen = "reopen it to reply" if role_of(author) is not Role.GUEST else "open a new one"

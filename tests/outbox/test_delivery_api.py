@@ -158,9 +158,9 @@ def test_the_delivery_log_costs_the_same_at_any_size(helpdesk: World, gql: Any, 
     data = data_of(response.json())
 
     assert data["deliveries"]["totalCount"] == size * 2
-    # session, user, the admin's permissions (2), the page with its total (1), tickets (1) and
-    # endpoints (1).
-    assert len(queries) == 7
+    # session, user, the admin's role permissions (1), the page with
+    # its total (1), tickets (1) and endpoints (1).
+    assert len(queries) == 6
 
 
 def test_the_django_admin_lists_deliveries_and_sends_failed_ones_again(
