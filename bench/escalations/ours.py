@@ -72,13 +72,13 @@ def save_rules(departments: list[Any], agents: list[Any]) -> None:
         )
 
 
+VERSION = common.Version(
+    name="this branch",
+    department_model=Department,
+    ticket_model=Ticket,
+    assignee_field="assignee",
+    save_rules=save_rules,
+)
+
 if __name__ == "__main__":
-    common.main(
-        common.Version(
-            name="this branch",
-            department_model=Department,
-            ticket_model=Ticket,
-            assignee_field="assignee",
-            save_rules=save_rules,
-        )
-    )
+    common.main(VERSION)

@@ -27,8 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 import ours  # configures Django
 
-from escalated.models import Department, Ticket
-
 PARAMETERS = re.compile(r"(%s, )+%s")
 
 
@@ -47,15 +45,7 @@ def main() -> None:
 
     common.measure = first_measured
     sys.argv = [sys.argv[0], str(args.tickets)]
-    common.main(
-        common.Version(
-            name="this branch",
-            department_model=Department,
-            ticket_model=Ticket,
-            assignee_field="assignee",
-            save_rules=ours.save_rules,
-        )
-    )
+    common.main(ours.VERSION)
 
 
 def timed(run: Any, pyinstrument: str | None) -> dict[str, Any]:
