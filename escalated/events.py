@@ -810,9 +810,7 @@ def record(event: TicketEvent) -> None:
         return
     for handler in IN_TRANSACTION:
         handler(event)
-    for handler in AFTER_COMMIT:
-        # robust: a failing receiver is logged and cannot undo or block what already committed.
-        transaction.on_commit(_bind(handler, event), robust=True)
+    transaction.on_commit(_after_commit([event]), robust=True)
 
 
 def record_many(batch: Sequence[TicketEvent]) -> None:
@@ -827,12 +825,13 @@ def record_many(batch: Sequence[TicketEvent]) -> None:
         else:
             for event in batch:
                 handler(event)
-    transaction.on_commit(_bind_many(list(batch)), robust=True)
+    transaction.on_commit(_after_commit(list(batch)), robust=True)
 
 
-def _bind_many(batch: list[TicketEvent]) -> Callable[[], None]:
-    """One commit callback for a batch, in the order one callback per handler and event would
-    run; each call as robust as such a callback (logged; the others still run)."""
+def _after_commit(batch: list[TicketEvent]) -> Callable[[], None]:
+    """One commit callback for the events' fan-out, handler by handler, event by event. A
+    failing handler is logged and the others still run: it cannot undo or block what already
+    committed."""
 
     def run() -> None:
         for handler in AFTER_COMMIT:
@@ -846,13 +845,6 @@ def _bind_many(batch: list[TicketEvent]) -> Callable[[], None]:
                         event.verb,
                         event.ticket.pk,
                     )
-
-    return run
-
-
-def _bind(handler: Callable[[TicketEvent], None], event: TicketEvent) -> Callable[[], None]:
-    def run() -> None:
-        handler(event)
 
     return run
 
